@@ -1,0 +1,3 @@
+from msvdd.app import main
+
+main()

@@ -1,0 +1,45 @@
+"""The Hydra app: ``python -m msvdd [overrides]`` (one run) or ``python -m msvdd -m ...`` (a sweep).
+
+It composes the config, hands it to :func:`msvdd.run.run` and turns the errors a user can fix
+into one line and a non-zero exit. Nothing else happens here.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from msvdd.errors import ConfigError, DataNotFoundError, TrainingDivergedError
+
+log = logging.getLogger("msvdd")
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # conf/ at the repository root
+USER_ERRORS = (ConfigError, DataNotFoundError, TrainingDivergedError)
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+def main(cfg: DictConfig) -> float:
+    from msvdd.run import run
+
+    hydra_cfg = HydraConfig.get()
+    try:
+        try:
+            return run(cfg, hydra_cfg.runtime.output_dir)
+        except InstantiationException as wrapped:  # Hydra wraps errors raised in a _target_'s __init__
+            raise (wrapped.__cause__ if isinstance(wrapped.__cause__, USER_ERRORS) else wrapped) from None
+    except USER_ERRORS as err:
+        if hydra_cfg.mode == RunMode.MULTIRUN:  # the sweeper records the failure and goes on
+            log.error("job failed: %s", err)
+            raise
+        print(f"msvdd: error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""results.json: one run's record, written atomically and checked before a sweep skips a job."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+SCHEMA = 1
+REQUIRED = ("dataset", "normal_classes", "method", "seed", "auroc", "settings_id")
+PACKAGES = ("msvdd", "torch", "numpy", "scikit-learn", "hydra-core", "optuna", "pynndescent")
+
+
+def write_json_atomic(path: str | os.PathLike, record: dict) -> Path:
+    """Temp file in the same folder, then rename: a killed job never leaves a partial file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(record, f, indent=2, default=_jsonable)
+            f.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_complete(path: str | os.PathLike, settings_id: str | None = None) -> dict | None:
+    """The record if it is complete and valid (and of the same settings when given), else None."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("status") != "complete" or any(record.get(k) is None for k in REQUIRED):
+        return None
+    if settings_id is not None and record["settings_id"] != settings_id:
+        return None
+    return record
+
+
+def settings_id(settings: dict) -> str:
+    return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def versions() -> dict:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _jsonable(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

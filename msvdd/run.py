@@ -1,0 +1,136 @@
+"""One run, config to results: instantiate, validate, load data, fit, score, write.
+
+The Hydra app (msvdd.app) only calls ``run(cfg, out_dir)``; tests call it the same way.
+Data flows one way: config -> data -> model -> results.json + model.pt + plots.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from msvdd import plots
+from msvdd.evaluate import pseudo_label_agreement, test_metrics
+from msvdd.groups import group_classes
+from msvdd.results import SCHEMA, read_complete, settings_id, versions, write_json_atomic
+from msvdd.svdd import DeepSVDD
+
+log = logging.getLogger(__name__)
+SWEPT = ("normal_classes", "root")  # dataset fields that vary within a table or do not change results
+
+
+def normal_classes(cfg: DictConfig) -> list[int]:
+    """dataset.normal_classes, or the classes of the group addressed by (group.size, group.index)."""
+    g = cfg.group
+    if g.size is None:
+        return list(cfg.dataset.normal_classes)
+    n_classes = instantiate(cfg.dataset, normal_classes=[0]).n_classes
+    return list(group_classes(g.size, g.index, n_classes=n_classes, count=g.count, seed=g.seed,
+                              split=g.split, dev_count=g.dev_count, dev_seed=g.dev_seed))
+
+
+def run_settings(cfg: DictConfig, dataset_name: str, objective_name: str) -> dict:
+    """What must be equal across the rows of one table: everything but group index, seed and method."""
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    strip = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}  # noqa: E731
+    settings = {
+        "dataset": dataset_name,
+        "dataset_options": strip(plain["dataset"], "_target_", *SWEPT),
+        "network": strip(plain["network"], "_target_"),
+        "objective": {"name": objective_name, **strip(plain["objective"], "_target_")},
+        "pretrain": None if cfg.model.pretrain is None else strip(plain["pretrain"], "_target_", "device"),
+        "train": strip(plain["train"], "_target_", "device"),
+        "score": cfg.score,
+        "group": None if cfg.group.size is None else strip(plain["group"], "index", "size"),
+    }
+    return settings
+
+
+def run(cfg: DictConfig, out_dir: str | Path) -> float:
+    """Train and evaluate one configuration; returns the test AUROC (what sweepers optimise)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(int(cfg.threads))
+    timings, t0 = {}, time.perf_counter()
+
+    # 1. Everything that can be wrong with the config fails here, before any data is read.
+    classes = normal_classes(cfg)
+    dataset = instantiate(cfg.dataset, normal_classes=classes)
+    model: DeepSVDD = instantiate(cfg.model, _convert_="all")
+    model.validate(dataset.input_shape)
+    settings = run_settings(cfg, dataset.name, model.objective.name if model.objective else "one_class")
+    sid = settings_id(settings)
+    method = model.clustering.name if model.clustering else "none"
+
+    done = read_complete(out / "results.json", sid)
+    if done and cfg.ckpt_path is None and done["method"] == method and done["seed"] == cfg.seed:
+        log.info("results.json is complete for this job: skipping (AUROC %.4f)", done["auroc"])
+        return float(done["auroc"])
+
+    # 2. Data, model, scores.
+    data = dataset.load()
+    timings["load"] = time.perf_counter() - t0
+    if cfg.ckpt_path:
+        model = DeepSVDD.load(cfg.ckpt_path)
+        log.info("evaluating %s without training", cfg.ckpt_path)
+    else:
+        model.fit(data.x_train, data.y_train)
+        timings.update(model.timings_)
+    t = time.perf_counter()
+    scores = model.score_samples(data.x_test)
+    y_test = data.y_test.numpy()
+    metrics = test_metrics(y_test, scores)
+    timings["evaluate"] = time.perf_counter() - t
+    log.info("%s %s classes %s: AUROC %.4f, AP %.4f, %d sphere(s)", dataset.name, method, classes,
+             metrics["auroc"], metrics["average_precision"], model.n_clusters_)
+
+    # 3. Files: model and plots first, results.json last (its presence means the run is complete).
+    if not cfg.ckpt_path:
+        model.save(out / "model.pt")
+    if cfg.plots:
+        t = time.perf_counter()
+        _plots(model, data, scores, metrics, method, out)
+        timings["plots"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    record = _record(cfg, dataset.name, classes, method, model, data, metrics, settings, sid, timings)
+    write_json_atomic(out / "results.json", record)
+    return metrics["auroc"]
+
+
+def _record(cfg, dataset_name, classes, method, model, data, metrics, settings, sid, timings) -> dict:
+    trained = not cfg.ckpt_path
+    info = getattr(model, "clustering_info_", {})
+    ari = None
+    if trained and method != "none":
+        ari = pseudo_label_agreement(data.y_train.numpy(), model.cluster_labels_.numpy())
+    return {
+        "schema": SCHEMA, "status": "complete", "mode": "train" if trained else "evaluate",
+        "dataset": dataset_name, "normal_classes": classes,
+        "group": None if cfg.group.size is None else OmegaConf.to_container(cfg.group),
+        "method": method, "objective": settings["objective"]["name"],
+        "score_rule": cfg.score, "seed": cfg.seed, **metrics,
+        "n_clusters": model.n_clusters_, "cluster_sizes": model.cluster_sizes_,
+        "radii": model.radii_.tolist(), "ari": ari, "clustering": info,
+        "single_sphere_fallback": bool(info.get("single_cluster_fallback", False)),
+        "pretrain_cached": bool(getattr(model, "pretrain_cached_", False)),
+        "final_loss": model.history_["loss"][-1] if model.history_.get("loss") else None,
+        "n_train": len(data.x_train), "n_test": len(data.x_test),
+        "settings": settings, "settings_id": sid, "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "versions": versions(), "config": OmegaConf.to_container(cfg, resolve=True),
+    }
+
+
+def _plots(model: DeepSVDD, data, scores: np.ndarray, metrics: dict, method: str, out: Path) -> None:
+    title = f"{data.name} {list(data.normal_classes)} · {method}"
+    plots.roc(data.y_test.numpy(), scores, metrics["auroc"], title, out / "roc.png")
+    if model.history_.get("loss"):
+        plots.training_curves(model.history_, out / "training.png")
+        plots.embedding_pca(model.embed(data.x_train), model.cluster_labels_.numpy(), data.y_train.numpy(),
+                            model.centers_.cpu().numpy(), out / "embeddings_pca.png")
+    plots.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), out / "extremes.png")

@@ -1,0 +1,247 @@
+"""DeepSVDD: the estimator, one sphere or one sphere per cluster, in scikit-learn's style.
+
+With ``clustering=NoClustering()`` it is Ruff et al.'s Deep SVDD; with FINCH pseudo-labels it is
+multi-radius Deep SVDD. ``__init__`` only stores; ``fit`` validates, learns and sets the fitted
+attributes (trailing underscore). Sign convention: ``score_samples`` and ``decision_function``
+are higher for more anomalous points, and ``predict`` returns 1 for an anomaly (outside every
+sphere), 0 for a normal point.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from msvdd.cache import PretrainCache, cache_key, data_fingerprint
+from msvdd.clustering import NoClustering
+from msvdd.errors import ConfigError
+from msvdd.networks import LeNetAutoEncoder, architecture_version
+from msvdd.objectives import OneClass, quantile_radii
+from msvdd.pretrain import pretrain_autoencoder
+from msvdd.spheres import SCORE_RULES, init_centers, score, sq_distances
+from msvdd.training import TrainSettings, check_finite, minibatches, progress
+
+log = logging.getLogger(__name__)
+EVAL_BATCH = 1024
+
+
+class DeepSVDD:
+    """Deep SVDD with one hypersphere per cluster of the pretrained embeddings.
+
+    Parameters
+    ----------
+    network : LeNetAutoEncoder; its encoder is phi. Copied in ``fit``, never modified.
+    objective : OneClass or SoftBoundary (default OneClass()).
+    clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering.
+    score : "min_margin" (outside every sphere) or "nearest" (the seed's rule).
+    pretrain : TrainSettings for the autoencoder, or None to start from random weights.
+    train : TrainSettings for Deep SVDD.
+    seed : seeds weight initialisation and batch order: same seed on CPU, same model.
+    pretrain_cache : folder for cached pretrained weights, or None.
+
+    Attributes
+    ----------
+    network_ : the trained network (encoder used for scoring).
+    centers_ : (K, rep_dim) tensor.  radii_ : (K,) radii used by ``predict``.
+    cluster_labels_ : (n,) pseudo-label of each training point.  n_clusters_ : K.
+    history_ : per-epoch losses and radii.  timings_ : seconds per phase.
+
+    Example
+    -------
+    >>> model = DeepSVDD(LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 16), clustering=FinchClustering())
+    >>> model.fit(x_train, y_train).score_samples(x_test)  # doctest: +SKIP
+    """
+
+    def __init__(self, network, objective=None, clustering=None, score="min_margin", pretrain=None,
+                 train=None, seed=0, pretrain_cache=None, show_progress=None):
+        self.network, self.objective, self.clustering = network, objective, clustering
+        self.score, self.pretrain, self.train, self.seed = score, pretrain, train, seed
+        self.pretrain_cache, self.show_progress = pretrain_cache, show_progress
+
+    # ---------------------------------------------------------------- fitting
+    def validate(self, input_shape=None) -> None:
+        """Check the parameters (and the data's image shape) before any work is done."""
+        if self.score not in SCORE_RULES:
+            raise ConfigError("score", self.score, ", ".join(SCORE_RULES))
+        if not isinstance(self.seed, int):
+            raise ConfigError("seed", self.seed, "an int")
+        net_shape = tuple(self.network.input_shape)
+        if input_shape is not None and tuple(input_shape) != net_shape:
+            raise ConfigError("network.input_shape", list(net_shape),
+                              f"the dataset's image shape {list(input_shape)}", "does not match the data")
+
+    def fit(self, X, y=None) -> DeepSVDD:
+        X = _as_images(X)
+        self.validate(X.shape[1:])
+        objective = self.objective or OneClass()
+        clustering = self.clustering or NoClustering()
+        train = self.train or TrainSettings()
+        self.timings_ = {}
+        gen = torch.Generator().manual_seed(self.seed)
+        torch.manual_seed(self.seed)
+        net = copy.deepcopy(self.network)
+        for module in net.modules():  # the seed, not the moment of construction, decides the weights
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+        t = time.perf_counter()
+        self.history_ = {"pretrain_loss": self._pretrain(net, X, gen)}
+        self.timings_["pretrain"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        device = train.torch_device()
+        net.to(device)
+        z0 = _embed(net.encoder, X, device)
+        labels = clustering.fit_predict(z0.cpu().numpy(), None if y is None else np.asarray(y))
+        self.clustering_info_ = clustering.describe()
+        self.cluster_labels_ = torch.as_tensor(labels, dtype=torch.long)
+        self.n_clusters_ = int(self.cluster_labels_.max()) + 1
+        self.centers_ = init_centers(z0, self.cluster_labels_.to(device), self.n_clusters_)
+        self.timings_["cluster"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        radii = self._train(net, X.to(device), self.cluster_labels_.to(device), objective, train, gen)
+        self.timings_["train"] = time.perf_counter() - t
+
+        self.network_ = net.eval()
+        z = _embed(net.encoder, X, device)
+        own = sq_distances(z, self.centers_).gather(1, self.cluster_labels_.to(device)[:, None]).squeeze(1)
+        self.train_scores_ = own.cpu()
+        if objective.trains_radius:
+            self.radii_ = radii
+        else:  # no trained radius: fit each sphere to hold (1 - nu) of its training points, for predict
+            self.radii_ = quantile_radii(own.sqrt(), self.cluster_labels_.to(device), radii, objective.nu)
+        # Under the one-class objective the seed scores plain distances (R = 0); predict uses radii_.
+        self.score_radii_ = self.radii_ if objective.trains_radius else torch.zeros_like(self.radii_)
+        self.cluster_sizes_ = torch.bincount(self.cluster_labels_, minlength=self.n_clusters_).tolist()
+        return self
+
+    def _pretrain(self, net: LeNetAutoEncoder, X: torch.Tensor, gen: torch.Generator) -> list[float]:
+        if self.pretrain is None:
+            return []
+        key = cache_key(data=data_fingerprint(X), network=net.hparams, code=architecture_version(),
+                        settings={k: v for k, v in vars(self.pretrain).items() if k != "device"},
+                        seed=self.seed, torch=torch.__version__)
+        if not self.pretrain_cache:
+            self.pretrain_cached_ = False
+            return pretrain_autoencoder(net, X, self.pretrain, gen, self.show_progress)
+        cache = PretrainCache(self.pretrain_cache)
+        with cache.lock(key):  # a second job on the same key waits here, then reads the entry
+            cached = cache.get(key)
+            self.pretrain_cached_ = cached is not None
+            if cached is not None:
+                net.load_state_dict(cached["state"])
+                gen.set_state(cached["generator"])  # continue the batch order as after a fresh pretrain
+                return cached["losses"]
+            losses = pretrain_autoencoder(net, X, self.pretrain, gen, self.show_progress)
+            state = {k: v.cpu() for k, v in net.state_dict().items()}
+            cache.put(key, {"state": state, "losses": losses, "generator": gen.get_state()})
+        return losses
+
+    def _train(self, net, X, labels, objective, train: TrainSettings, gen) -> torch.Tensor:
+        enc = net.encoder.train()
+        opt, sched = train.optimizer_for(enc.parameters())
+        radii = torch.zeros(self.n_clusters_, device=X.device)
+        self.history_.update(loss=[], radii=[])
+        bar = progress(train.epochs, "deep svdd", self.show_progress)
+        for epoch in range(train.epochs):
+            total = torch.zeros((), device=X.device)
+            update_radii = objective.trains_radius and epoch >= objective.warm_up_epochs
+            for idx in minibatches(len(X), train.batch_size, gen):
+                k = labels[idx]
+                dist_sq = ((enc(X[idx]) - self.centers_[k]) ** 2).sum(1)
+                loss = objective.loss(dist_sq, k, radii)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if update_radii:
+                    radii = quantile_radii(dist_sq.detach().sqrt(), k, radii, objective.nu)
+                total += loss.detach() * len(idx)
+            sched.step()
+            epoch_loss = total / len(X)
+            check_finite(epoch_loss, "deep svdd", epoch)
+            self.history_["loss"].append(epoch_loss.item())
+            self.history_["radii"].append(radii.tolist())
+            log.info("train epoch %d/%d  loss %.6f  radii %s", epoch + 1, train.epochs,
+                     self.history_["loss"][-1], np.round(self.history_["radii"][-1], 4).tolist())
+            bar.update()
+        bar.close()
+        return radii
+
+    # ---------------------------------------------------------------- scoring
+    def _distances(self, X) -> torch.Tensor:
+        if not hasattr(self, "network_"):
+            raise RuntimeError("this DeepSVDD is not fitted yet: call fit(X) (or DeepSVDD.load(path)) first")
+        X = _as_images(X)
+        device = self.centers_.device
+        return sq_distances(_embed(self.network_.encoder, X, device), self.centers_)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Anomaly score by the ``score`` rule, higher = more anomalous."""
+        return score(self._distances(X), self.score_radii_, self.score).cpu().numpy()
+
+    def decision_function(self, X) -> np.ndarray:
+        """min_k (||phi(x) - c_k||^2 - R_k^2) with the fitted radii: > 0 means outside every sphere."""
+        return score(self._distances(X), self.radii_, "min_margin").cpu().numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """1 for an anomaly (outside every sphere), 0 for a normal point."""
+        return (self.decision_function(X) > 0).astype(np.int64)
+
+    def embed(self, X) -> np.ndarray:
+        return _embed(self.network_.encoder, _as_images(X), self.centers_.device).cpu().numpy()
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Write everything scoring needs; written to a temp file then renamed (never half-written)."""
+        state = {"format": 1, "network": self.network_.hparams,
+                 "weights": {k: v.cpu() for k, v in self.network_.state_dict().items()},
+                 "centers": self.centers_.cpu(), "radii": self.radii_.cpu(),
+                 "score_radii": self.score_radii_.cpu(), "score": self.score, "seed": self.seed,
+                 "cluster_labels": self.cluster_labels_.cpu(), "history": self.history_}
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        os.close(fd)
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path, device: str = "cpu") -> DeepSVDD:
+        state = torch.load(path, map_location=device, weights_only=True)
+        net = LeNetAutoEncoder(**state["network"])
+        net.load_state_dict(state["weights"])
+        model = cls(net, score=state["score"], seed=state["seed"])
+        model.network_ = net.to(device).eval()
+        model.centers_, model.radii_ = state["centers"], state["radii"]
+        model.score_radii_, model.cluster_labels_ = state["score_radii"], state["cluster_labels"]
+        model.n_clusters_, model.history_ = len(model.centers_), state["history"]
+        model.cluster_sizes_ = torch.bincount(model.cluster_labels_, minlength=model.n_clusters_).tolist()
+        return model
+
+
+def _as_images(X) -> torch.Tensor:
+    X = torch.as_tensor(X, dtype=torch.float32)
+    if X.ndim != 4:
+        raise ValueError(f"X must be a 4-D array of images (n, channels, height, width); got shape {tuple(X.shape)}")
+    if len(X) == 0:
+        raise ValueError("X holds no images")
+    bad = (~torch.isfinite(X.flatten(1))).any(1).sum().item()
+    if bad:
+        raise ValueError(f"X has NaN or infinite values in {bad} images")
+    return X
+
+
+@torch.no_grad()
+def _embed(encoder, X: torch.Tensor, device) -> torch.Tensor:
+    """phi(X) in eval mode (BatchNorm running statistics), in chunks to bound memory."""
+    was_training = encoder.training
+    encoder.eval()
+    out = torch.cat([encoder(X[i:i + EVAL_BATCH].to(device)) for i in range(0, len(X), EVAL_BATCH)])
+    encoder.train(was_training)
+    return out

@@ -1,0 +1,73 @@
+"""Optimiser settings and the small pieces every training loop here shares."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from msvdd.errors import ConfigError
+
+OPTIMIZERS = ("adam", "amsgrad")
+
+
+@dataclass
+class TrainSettings:
+    """One training phase (``pretrain`` or ``train``); ``name`` is the config field, for error messages."""
+
+    name: str = "train"
+    optimizer: str = "adam"
+    lr: float = 1e-4
+    epochs: int = 150
+    milestones: list[int] = field(default_factory=lambda: [50])
+    batch_size: int = 200
+    weight_decay: float = 0.5e-6
+    device: str = "auto"
+
+    def __post_init__(self):
+        self.milestones = [int(m) for m in self.milestones or []]
+        n = self.name
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"{n}.optimizer", self.optimizer, ", ".join(OPTIMIZERS))
+        for key in ("lr", "epochs", "batch_size"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"{n}.{key}", value, "a positive number")
+        if not float(self.epochs).is_integer() or not float(self.batch_size).is_integer():
+            raise ConfigError(f"{n}.epochs/batch_size", (self.epochs, self.batch_size), "positive ints")
+        if self.weight_decay < 0:
+            raise ConfigError(f"{n}.weight_decay", self.weight_decay, "a number >= 0")
+        if self.device not in ("auto", "cpu") and not str(self.device).startswith("cuda"):
+            raise ConfigError(f"{n}.device", self.device, "auto, cpu, cuda or cuda:N")
+
+    def optimizer_for(self, params) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.MultiStepLR]:
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay,
+                               amsgrad=self.optimizer == "amsgrad")
+        return opt, torch.optim.lr_scheduler.MultiStepLR(opt, milestones=self.milestones, gamma=0.1)
+
+    def torch_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+def minibatches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Index batches of one shuffled epoch: a permutation over the in-memory tensors, no DataLoader."""
+    yield from torch.randperm(n, generator=generator).split(batch_size)
+
+
+def progress(total: int, desc: str, enabled: bool | None = None) -> tqdm:
+    """A tqdm bar per phase; off when stderr is not a terminal (logs and CI stay clean)."""
+    return tqdm(total=total, desc=desc, disable=not sys.stderr.isatty() if enabled is None else not enabled,
+                leave=False, dynamic_ncols=True)
+
+
+def check_finite(loss: torch.Tensor, phase: str, epoch: int) -> None:
+    from msvdd.errors import TrainingDivergedError
+
+    if not torch.isfinite(loss):
+        raise TrainingDivergedError(f"{phase}: loss became {loss.item()} in epoch {epoch + 1}; "
+                                    "lower the learning rate or check the data. No results were written.")

@@ -1,0 +1,35 @@
+"""Shared fixtures: small, real configs composed exactly as `python -m msvdd` composes them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+DATA = os.environ.get("MSVDD_DATA")
+HAS_DATA = bool(DATA) and Path(DATA).is_dir()
+
+# Short schedules that still learn on the 8x8 digits (a full run takes a few seconds).
+QUICK = ["pretrain.epochs=15", "pretrain.lr=1e-3", "pretrain.milestones=[10]", "pretrain.batch_size=64",
+         "train.epochs=15", "train.lr=1e-3", "train.milestones=[10]", "train.batch_size=64", "plots=false"]
+
+
+@pytest.fixture
+def make_cfg(tmp_path):
+    """compose(overrides) -> DictConfig with outputs (and the pretrain cache) under tmp_path."""
+
+    def _compose(*overrides: str):
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            return compose("config", overrides=[*QUICK, f"paths.root_dir={tmp_path}", *overrides])
+
+    yield _compose
+    GlobalHydra.instance().clear()
+
+
+requires_data = pytest.mark.skipif(not HAS_DATA, reason="MSVDD_DATA does not point at a data folder")
