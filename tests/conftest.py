@@ -33,3 +33,11 @@ def make_cfg(tmp_path):
 
 
 requires_data = pytest.mark.skipif(not HAS_DATA, reason="MSVDD_DATA does not point at a data folder")
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The embedded 8x8 digits, normal classes [0, 1, 3], preprocessed as in every run."""
+    from msvdd.data import Digits
+
+    return Digits([0, 1, 3]).load()
