@@ -12,7 +12,6 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
@@ -29,10 +28,7 @@ def main(cfg: DictConfig) -> float:
 
     hydra_cfg = HydraConfig.get()
     try:
-        try:
-            return run(cfg, hydra_cfg.runtime.output_dir)
-        except InstantiationException as wrapped:  # Hydra wraps errors raised in a _target_'s __init__
-            raise (wrapped.__cause__ if isinstance(wrapped.__cause__, USER_ERRORS) else wrapped) from None
+        return run(cfg, hydra_cfg.runtime.output_dir)
     except USER_ERRORS as err:
         if hydra_cfg.mode == RunMode.MULTIRUN:  # the sweeper records the failure and goes on
             log.error("job failed: %s", err)

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from hydra.utils import instantiate
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from msvdd import plots
+from msvdd.errors import ConfigError
 from msvdd.evaluate import pseudo_label_agreement, test_metrics
 from msvdd.groups import group_classes
 from msvdd.results import SCHEMA, read_complete, settings_id, versions, write_json_atomic
@@ -23,6 +25,19 @@ from msvdd.svdd import DeepSVDD
 
 log = logging.getLogger(__name__)
 SWEPT = ("normal_classes", "root")  # dataset fields that vary within a table or do not change results
+
+
+def instantiate(node, **kwargs):
+    """hydra.utils.instantiate, re-raising our ConfigError instead of Hydra's wrapper around it."""
+    try:
+        return hydra_instantiate(node, **kwargs)
+    except InstantiationException as wrapped:
+        cause = wrapped.__cause__
+        while isinstance(cause, InstantiationException):  # nested _target_s wrap once per level
+            cause = cause.__cause__
+        if isinstance(cause, ConfigError):
+            raise cause from None
+        raise
 
 
 def normal_classes(cfg: DictConfig) -> list[int]:

@@ -15,8 +15,8 @@ DATA = os.environ.get("MSVDD_DATA")
 HAS_DATA = bool(DATA) and Path(DATA).is_dir()
 
 # Short schedules that still learn on the 8x8 digits (a full run takes a few seconds).
-QUICK = ["pretrain.epochs=15", "pretrain.lr=1e-3", "pretrain.milestones=[10]", "pretrain.batch_size=64",
-         "train.epochs=15", "train.lr=1e-3", "train.milestones=[10]", "train.batch_size=64", "plots=false"]
+QUICK = ["pretrain.epochs=30", "pretrain.lr=1e-3", "pretrain.milestones=[20]", "pretrain.batch_size=32",
+         "train.epochs=30", "train.lr=1e-3", "train.milestones=[20]", "train.batch_size=32", "plots=false"]
 
 
 @pytest.fixture
