@@ -3,11 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DATA ?= $(MSVDD_DATA)
 
-.PHONY: install demo test test-fast lint bench clean \
-	table-mnist table-fashion-mnist table-cifar10 \
-	table-mnist-quick table-fashion-mnist-quick table-cifar10-quick tune-demo
+.PHONY: install demo test test-fast lint bench clean tune-demo
 
 install: $(STAMP)
 
@@ -17,9 +14,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
-## demo: the main job on the embedded digits data (one-radius vs multi-radius table)
+JOBS ?= 2
+SWEEP = $(PY) -m msvdd -m hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS)
+TABLE = $(PY) -m msvdd.table
+
+## demo: the main job on the embedded digits: sweep one-radius vs multi-radius, then print the table
 demo: $(STAMP)
-	$(PY) scripts/demo.py
+	$(SWEEP) experiment=table_digits
+	$(TABLE) outputs/sweeps/table_digits --out outputs/tables/table_digits
+
+# table-%: a results table on real data (MSVDD_DATA must point at the data root); re-running resumes.
+table-%: $(STAMP)
+	@test -n "$(MSVDD_DATA)" || { echo "set MSVDD_DATA to the folder holding MNIST/, FashionMNIST/, cifar-10-batches-py/"; exit 2; }
+	$(SWEEP) experiment=table_$(subst -,_,$*)
+	$(TABLE) outputs/sweeps/table_$(subst -,_,$*) --out outputs/tables/table_$(subst -,_,$*)
 
 ## test: the whole test suite
 test: $(STAMP)
