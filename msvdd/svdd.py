@@ -148,9 +148,10 @@ class DeepSVDD:
         enc = net.encoder.train()
         opt, sched = train.optimizer_for(enc.parameters())
         radii = torch.zeros(self.n_clusters_, device=X.device)
-        self.history_.update(loss=[], radii=[])
+        self.history_.update(loss=[], radii=[], epoch_s=[])
         bar = progress(train.epochs, "deep svdd", self.show_progress)
         for epoch in range(train.epochs):
+            t = time.perf_counter()
             total = torch.zeros((), device=X.device)
             update_radii = objective.trains_radius and epoch >= objective.warm_up_epochs
             for idx in minibatches(len(X), train.batch_size, gen):
@@ -168,6 +169,7 @@ class DeepSVDD:
             check_finite(epoch_loss, "deep svdd", epoch)
             self.history_["loss"].append(epoch_loss.item())
             self.history_["radii"].append(radii.tolist())
+            self.history_["epoch_s"].append(time.perf_counter() - t)
             log.info("train epoch %d/%d  loss %.6f  radii %s", epoch + 1, train.epochs,
                      self.history_["loss"][-1], np.round(self.history_["radii"][-1], 4).tolist())
             bar.update()
