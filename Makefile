@@ -45,3 +45,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf outputs/runs outputs/sweeps outputs/tables .pytest_cache
+
+## tune-demo: an Optuna search on the digits' dev groups (resumes when run again)
+tune-demo: $(STAMP)
+	$(PY) -m msvdd -m hparams_search=digits_optuna
