@@ -360,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         for summary in optuna.get_all_study_summaries(storage):
             print(
-                f"{summary.study_name}\t{summary.n_trials} trials\tbest={summary.best_trial and summary.best_trial.value}"
+                f"{summary.study_name}\t{summary.n_trials} trials\t"
+                f"best={summary.best_trial and summary.best_trial.value}"
             )
         return 0
     name = args.study

@@ -4,8 +4,8 @@ Prints per-epoch wall time on 12,000 MNIST-sized images (batch 200) split into t
 forward/backward/optimiser step (the same number of steps on one fixed batch) and the rest
 (batch gathering, shuffling, loss bookkeeping, radius updates: everything the training loop adds).
 Target: the rest is at most 15 % of the epoch. Both figures are the minimum over epochs (the first
-training epoch is a warm-up), since other processes on the machine only ever add time. Then runs `python -m msvdd` on the digits in a
-subprocess and prints its peak RSS (ru_maxrss of the child).
+training epoch is a warm-up), since other processes on the machine only ever add time.
+Then runs `python -m msvdd` on the digits in a subprocess and prints its peak RSS (ru_maxrss of the child).
 
     python scripts/bench_train.py [--n 12000] [--epochs 3] [--threads 1] [--objective soft_boundary]
 """

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from msvdd.errors import ConfigError
 from msvdd.run import run
 

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from msvdd.clustering import FinchClustering, KMeansClustering, NoClustering, OracleClustering, merge_small_clusters
+from msvdd.clustering import (
+    FinchClustering,
+    KMeansClustering,
+    NoClustering,
+    OracleClustering,
+    merge_small_clusters,
+)
 from msvdd.errors import ConfigError, TrainingDivergedError
 from msvdd.networks import LeNetAutoEncoder
 from msvdd.objectives import OneClass, SoftBoundary, quantile_radii
@@ -13,7 +19,8 @@ from msvdd.svdd import DeepSVDD
 from msvdd.training import TrainSettings
 
 
-@pytest.mark.parametrize("shape,channels,kernel,rep", [((1, 28, 28), (8, 4), 5, 32), ((3, 32, 32), (32, 64, 128), 5, 128),
+@pytest.mark.parametrize("shape,channels,kernel,rep", [((1, 28, 28), (8, 4), 5, 32),
+                                                       ((3, 32, 32), (32, 64, 128), 5, 128),
                                                        ((1, 8, 8), (8, 4), 3, 16)])
 def test_network_shapes_and_no_bias(shape, channels, kernel, rep):
     net = LeNetAutoEncoder(shape, channels, kernel, rep)

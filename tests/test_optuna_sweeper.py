@@ -12,14 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import optuna
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "tests" / "optuna_toy" / "app.py"
-if str(ROOT) not in sys.path:  # before `pip install -e .`, the plugin is importable from the checkout
-    sys.path.insert(0, str(ROOT))
-
-optuna = pytest.importorskip("optuna")
 from optuna.trial import TrialState
 
 from hydra_plugins.msvdd_optuna_sweeper.search_space import (
@@ -28,6 +22,9 @@ from hydra_plugins.msvdd_optuna_sweeper.search_space import (
 )
 from hydra_plugins.msvdd_optuna_sweeper.storage import open_storage, storage_spec
 from hydra_plugins.msvdd_optuna_sweeper.sweeper import MsvddOptunaSweeper, _Heartbeat
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "tests" / "optuna_toy" / "app.py"
 
 TRIAL_LINE = re.compile(r"\] trial (\d+): (value=|FAIL)")
 

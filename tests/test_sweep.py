@@ -9,8 +9,8 @@ import time
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from msvdd.table import main as table_main
 
 TINY = ["experiment=table_digits", "group.size=2", "group.index=0", "seed=0", "pretrain.epochs=3", "train.epochs=3"]
