@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from msvdd.errors import ConfigError
+from msvdd.errors import ConfigError, TrainingDivergedError
 
 OPTIMIZERS = ("adam", "amsgrad")
 
@@ -32,13 +32,13 @@ class TrainSettings:
         n = self.name
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"{n}.optimizer", self.optimizer, ", ".join(OPTIMIZERS))
-        for key in ("lr", "epochs", "batch_size"):
+        for key in ("epochs", "batch_size"):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigError(f"{n}.{key}", value, "a positive number")
-        if not float(self.epochs).is_integer() or not float(self.batch_size).is_integer():
-            raise ConfigError(f"{n}.epochs/batch_size", (self.epochs, self.batch_size), "positive ints")
-        if self.weight_decay < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"{n}.{key}", value, "a positive int")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or self.lr <= 0:
+            raise ConfigError(f"{n}.lr", self.lr, "a positive number")
+        if not isinstance(self.weight_decay, (int, float)) or self.weight_decay < 0:
             raise ConfigError(f"{n}.weight_decay", self.weight_decay, "a number >= 0")
         if self.device not in ("auto", "cpu") and not str(self.device).startswith("cuda"):
             raise ConfigError(f"{n}.device", self.device, "auto, cpu, cuda or cuda:N")
@@ -66,8 +66,7 @@ def progress(total: int, desc: str, enabled: bool | None = None) -> tqdm:
 
 
 def check_finite(loss: torch.Tensor, phase: str, epoch: int) -> None:
-    from msvdd.errors import TrainingDivergedError
-
+    """Stop at the first epoch whose loss is NaN or infinite: nothing after it would mean anything."""
     if not torch.isfinite(loss):
         raise TrainingDivergedError(f"{phase}: loss became {loss.item()} in epoch {epoch + 1}; "
                                     "lower the learning rate or check the data. No results were written.")

@@ -28,6 +28,7 @@ class _Clustering:
         self.info: dict = {}
 
     def fit_predict(self, z: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+        self.info = {}
         raw = self._labels(np.asarray(z, dtype=np.float32), y)
         labels, merged = merge_small_clusters(raw, z, self._min_size(len(z)))
         self.info = {"method": self.name, "n_raw_clusters": int(raw.max() + 1),
