@@ -5,7 +5,6 @@ import sys
 
 import optuna
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
