@@ -62,6 +62,7 @@ def run_settings(cfg: DictConfig, dataset_name: str, objective_name: str) -> dic
         "pretrain": None if cfg.model.pretrain is None else strip(plain["pretrain"], "_target_", "device"),
         "train": strip(plain["train"], "_target_", "device"),
         "score": cfg.score,
+        "finch": plain["finch"],
         "group": None if cfg.group.size is None else strip(plain["group"], "index", "size"),
     }
     return settings

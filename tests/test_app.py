@@ -67,6 +67,8 @@ def test_group_address_sets_normal_classes(make_cfg, tmp_path):
     ("network=mnist_lenet", "network.input_shape"),
     ("score=farthest", "score"),
     ("group.size=10", "group.size"),
+    ("finch.metric=manhattan", "finch.metric"),
+    ("finch.min_cluster_size=-1", "finch.min_cluster_size"),
 ])
 def test_config_errors_caught_before_training(make_cfg, tmp_path, override, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")) as err:

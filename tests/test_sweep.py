@@ -31,10 +31,12 @@ def _results(tmp_path):
 
 
 def test_basic_launcher_sweep_shares_pretraining_and_feeds_the_table(tmp_path):
-    proc = _sweep(tmp_path, "clustering=none,finch,oracle")
+    # FINCH's options sit at the top level: one override line serves every method of the sweep
+    proc = _sweep(tmp_path, "clustering=none,finch,oracle", "finch.min_cluster_size=0.1", "finch.metric=euclidean")
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = _results(tmp_path)
     assert set(runs) == {"none", "finch", "oracle"}
+    assert runs["finch"]["clustering"]["metric"] == "euclidean"
     assert all(r["normal_classes"] == [0, 3] and r["group"]["size"] == 2 for r in runs.values())
     # the first job pretrains; the other two methods reuse its cached autoencoder
     assert sorted(r["pretrain_cached"] for r in runs.values()) == [False, True, True]

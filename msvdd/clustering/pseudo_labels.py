@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 
 class _Clustering:
     name = "?"
+    field = "clustering"  # where the options sit in the config, for error messages
 
     def __init__(self, min_cluster_size: float = 0.05):
         if not isinstance(min_cluster_size, (int, float)) or min_cluster_size < 0:
-            raise ConfigError("clustering.min_cluster_size", min_cluster_size,
+            raise ConfigError(f"{self.field}.min_cluster_size", min_cluster_size,
                               "an int >= 0 (points) or a fraction in (0, 1) of the training set")
         self.min_cluster_size = min_cluster_size
         self.info: dict = {}
@@ -108,21 +109,22 @@ class FinchClustering(_Clustering):
     """
 
     name = "finch"
+    field = "finch"
     PARTITION_RULE = "finest partition whose clusters all hold >= min_cluster_size points"
 
     def __init__(self, metric: str = "cosine", req_clusters="group_size", min_cluster_size: float = 0.05,
                  seed: int = 0):
         super().__init__(min_cluster_size)
         if metric not in ("cosine", "euclidean"):
-            raise ConfigError("clustering.metric", metric, "cosine, euclidean")
+            raise ConfigError("finch.metric", metric, "cosine, euclidean")
         if req_clusters is not None:
-            _group_size(req_clusters, [0], "clustering.req_clusters")  # validate the form early
+            _group_size(req_clusters, [0], "finch.req_clusters")  # validate the form early
         self.metric, self.req_clusters, self.seed = metric, req_clusters, seed
 
     def _labels(self, z, y):
         from msvdd.clustering.finch import finch
 
-        req = None if self.req_clusters is None else _group_size(self.req_clusters, y, "clustering.req_clusters")
+        req = None if self.req_clusters is None else _group_size(self.req_clusters, y, "finch.req_clusters")
         result = finch(z, metric=self.metric, req_clusters=min(req, len(z)) if req else None, seed=self.seed)
         self.info = {"metric": self.metric, "req_clusters": req, "partition_counts": list(result.n_clusters)}
         if result.labels is not None:
