@@ -90,3 +90,12 @@ def test_cli_unknown_dataset_names_the_options(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert "svhn" in proc.stderr and "mnist" in proc.stderr and "cifar10" in proc.stderr
+
+
+def test_job_folder_names_stay_short_stable_and_distinct():
+    from msvdd.app import short_dirname
+
+    long_a, long_b = "x=1," * 100 + "seed=0", "x=1," * 100 + "seed=1"
+    assert short_dirname("clustering=none,seed=0") == "clustering=none,seed=0"
+    assert short_dirname(long_a) == short_dirname(long_a) != short_dirname(long_b)
+    assert len(short_dirname(long_a)) < 255
