@@ -33,7 +33,7 @@ SEED_COLUMNS = {"none": "seed: one radius", "oracle": "seed: multi-radius (oracl
 CLUSTERED = ("finch", "kmeans")  # methods whose cluster count and ARI are worth showing per group
 COLUMNS = ["path", "dataset", "method", "objective", "score_rule", "seed", "group_size", "group_index",
            "group_split", "group_seed", "classes", "auroc", "average_precision", "n_clusters", "ari",
-           "settings", "settings_id"]
+           "settings", "settings_id", "pretrain_cached", "timings"]
 
 
 class MixedSettingsError(ValueError):
@@ -77,7 +77,8 @@ def _row(data: dict, job: Path) -> dict:
             "group_split": group.get("split"), "group_seed": group.get("seed"), "classes": classes,
             "auroc": float(data["auroc"]), "average_precision": data.get("average_precision"),
             "n_clusters": data.get("n_clusters"), "ari": data.get("ari"),
-            "settings": data.get("settings") or {}, "settings_id": data.get("settings_id")}
+            "settings": data.get("settings") or {}, "settings_id": data.get("settings_id"),
+            "pretrain_cached": bool(data.get("pretrain_cached")), "timings": data.get("timings_s") or {}}
 
 
 def collect_runs(paths) -> tuple[pd.DataFrame, list[dict]]:
@@ -224,7 +225,23 @@ def notes(runs: pd.DataFrame, failed: list[dict], n_missing: int, date: str) -> 
             "cells: mean ± std (ddof=1) of test AUROC in % over groups × seeds; n = number of runs",
             *(["seed: numbers the seed reported (docs/method.md); it did not say which groups or seeds"]
               if seed_reference(runs.dataset.iloc[0]) else []),
-            f"runs: {len(runs)} counted, {len(failed)} not counted, {n_missing} missing; date: {date}"]
+            f"runs: {len(runs)} counted, {len(failed)} not counted, {n_missing} missing; date: {date}",
+            *_time_lines(runs)]
+
+
+def _time_lines(runs: pd.DataFrame) -> list[str]:
+    """Compute time, and what the shared pretraining cache saved (cached runs would each have pretrained)."""
+    total = sum(t.get("total", 0.0) for t in runs.timings)
+    fresh = [t.get("pretrain", 0.0) for t, c in zip(runs.timings, runs.pretrain_cached) if not c]
+    n_cached = int(runs.pretrain_cached.sum())
+    if not total:
+        return []
+    line = f"compute: {total:.1f} s over {len(runs)} runs ({sum(fresh):.1f} s of it pretraining)"
+    if n_cached and fresh:
+        saved = n_cached * sum(fresh) / len(fresh)
+        line += (f"; {n_cached} runs reused a cached autoencoder, saving about {saved:.0f} s "
+                 f"({100 * saved / (total + saved):.0f} % of the time without the cache)")
+    return [line]
 
 
 def _listing(title: str, items: list[str]) -> str:
