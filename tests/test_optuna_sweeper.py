@@ -21,7 +21,8 @@ from hydra_plugins.msvdd_optuna_sweeper.search_space import (
     parse_search_space,
 )
 from hydra_plugins.msvdd_optuna_sweeper.storage import open_storage, storage_spec
-from hydra_plugins.msvdd_optuna_sweeper.sweeper import MsvddOptunaSweeper, _Heartbeat
+from hydra_plugins.msvdd_optuna_sweeper.sweeper import MsvddOptunaSweeper
+from hydra_plugins.msvdd_optuna_sweeper.trials import _Heartbeat
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "tests" / "optuna_toy" / "app.py"
