@@ -85,7 +85,8 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     method = model.clustering.name if model.clustering else "none"
 
     done = read_complete(out / "results.json", sid)
-    if done and cfg.ckpt_path is None and done["method"] == method and done["seed"] == cfg.seed:
+    same_job = done and [done[k] for k in ("method", "seed", "normal_classes")] == [method, cfg.seed, classes]
+    if same_job and cfg.ckpt_path is None:
         log.info("results.json is complete for this job: skipping (AUROC %.4f)", done["auroc"])
         return float(done["auroc"])
 
