@@ -125,12 +125,13 @@ class DeepSVDD:
     def _pretrain(self, net: LeNetAutoEncoder, X: torch.Tensor, gen: torch.Generator) -> list[float]:
         if self.pretrain is None:
             return []
-        key = cache_key(data=data_fingerprint(X), network=net.hparams, code=architecture_version(),
-                        settings={k: v for k, v in vars(self.pretrain).items() if k != "device"},
-                        seed=self.seed, torch=torch.__version__)
         if not self.pretrain_cache:
             self.pretrain_cached_ = False
             return pretrain_autoencoder(net, X, self.pretrain, gen, self.show_progress)
+        # Hashing the whole training set costs a pass over it: only when a cache is asked for.
+        key = cache_key(data=data_fingerprint(X), network=net.hparams, code=architecture_version(),
+                        settings={k: v for k, v in vars(self.pretrain).items() if k != "device"},
+                        seed=self.seed, torch=torch.__version__)
         cache = PretrainCache(self.pretrain_cache)
         with cache.lock(key):  # a second job on the same key waits here, then reads the entry
             cached = cache.get(key)
