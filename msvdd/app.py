@@ -16,11 +16,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from msvdd.errors import ConfigError, DataNotFoundError, TrainingDivergedError
+from msvdd.errors import MsvddError
 
 log = logging.getLogger("msvdd")
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # conf/ at the repository root
-USER_ERRORS = (ConfigError, DataNotFoundError, TrainingDivergedError)
+USER_ERRORS = (MsvddError,)
 
 
 def short_dirname(name: str, limit: int = 160) -> str:
