@@ -49,3 +49,14 @@ class DataNotFoundError(MsvddError, FileNotFoundError):
 
 class TrainingDivergedError(MsvddError, RuntimeError):
     """The loss became NaN or infinite: the run stops and writes no results."""
+
+
+class DataFileError(MsvddError, ValueError):
+    """A dataset file that exists but cannot be what it claims (corrupt, truncated, inconsistent).
+
+    One line naming the file and what is wrong with it: a user fixes the data folder from the log alone.
+    """
+
+    def __init__(self, path, problem: str):
+        self.path, self.problem = str(path), " ".join(str(problem).split())
+        super().__init__(f"{self.path}: {self.problem}")

@@ -32,6 +32,22 @@ def make_cfg(tmp_path):
     GlobalHydra.instance().clear()
 
 
+@pytest.fixture
+def no_download(monkeypatch):
+    """torchvision's downloads fail as without network; records the roots they were asked for."""
+    import torchvision.datasets  # here, not at the top: it takes seconds to import
+
+    calls = []
+
+    def fail(root, *args, **kwargs):
+        calls.append(root)
+        raise RuntimeError("no network in this test")
+
+    for cls in ("MNIST", "FashionMNIST", "CIFAR10"):
+        monkeypatch.setattr(torchvision.datasets, cls, fail)
+    return calls
+
+
 requires_data = pytest.mark.skipif(not HAS_DATA, reason="MSVDD_DATA does not point at a data folder")
 
 

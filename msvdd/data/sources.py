@@ -1,14 +1,22 @@
-"""Where each dataset's files live under the data root, the download fallback, and the raw-array cache."""
+"""Where each dataset's files live under the data root, the download fallback, and the raw-array cache.
+
+A download goes into a temporary folder and only complete files are moved into the data root, one
+atomic rename each: a download that fails half-way (no network, a full disk, a killed job) leaves the
+user's data root exactly as it was.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from msvdd.data.readers import CIFAR10_FILES, read_cifar10, read_idx
-from msvdd.errors import DataNotFoundError
+from msvdd.data.readers import CIFAR10_FILES, check_labels, read_cifar10, read_idx
+from msvdd.errors import DataFileError, DataNotFoundError
 
 IDX_FILES = (
     "train-images-idx3-ubyte",
@@ -36,19 +44,51 @@ def _find_idx(folder: Path) -> dict[str, Path | None]:
     return found
 
 
-def _cifar_complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in CIFAR10_FILES)
+def _missing(name: str, folder: Path) -> list[str]:
+    """The files (IDX: stems, either form counts) the dataset needs that ``folder`` lacks."""
+    if name == "cifar10":
+        return [f for f in CIFAR10_FILES if not (folder / f).is_file()]
+    return [stem for stem, path in _find_idx(folder).items() if path is None]
 
 
-def _download(torchvision_class: str, root: Path) -> str:
-    """Let torchvision download the dataset into ``root``'s standard layout; '' or why it failed."""
+def _download(name: str, root: Path) -> str:
+    """Download the dataset into a temporary folder with torchvision, then move the files ``root`` lacks
+    into its standard layout, only when every one of them arrived; '' or why it failed (one line)."""
+    subfolder, torchvision_class = LAYOUT[name]
+    folder = root / subfolder
+    staging = Path(tempfile.mkdtemp(prefix="msvdd-download-"))
     try:
         import torchvision.datasets
 
-        getattr(torchvision.datasets, torchvision_class)(str(root), train=True, download=True)
+        getattr(torchvision.datasets, torchvision_class)(str(staging), train=True, download=True)
+        fetched = staging / subfolder
+        moves = {}
+        for wanted in _missing(name, folder):
+            options = [fetched / wanted] if name == "cifar10" else [fetched / wanted, fetched / f"{wanted}.gz"]
+            moves[wanted] = next((p for p in options if p.is_file()), None)
+        if None in moves.values():
+            lacking = [w for w, p in moves.items() if p is None]
+            return f"download gave no {', '.join(lacking)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in moves.values():
+            _move_into(source, folder)
     except Exception as err:  # noqa: BLE001  no network, read-only root...: all of them mean "not found"
         return " ".join(f"download failed: {type(err).__name__}: {err}".split())[:300]  # one line
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return ""
+
+
+def _move_into(source: Path, folder: Path) -> None:
+    """Copy to a hidden temporary name next to the target, then rename: the target is whole or absent."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{source.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, folder / source.name)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _expected(name: str) -> list[str]:
@@ -59,14 +99,16 @@ def _expected(name: str) -> list[str]:
 
 def _read_idx_set(folder: Path) -> RawArrays:
     paths = _find_idx(folder)
-    x_train, y_train, x_test, y_test = (read_idx(paths[stem]) for stem in IDX_FILES)
-    for x, y, split in ((x_train, y_train, "train"), (x_test, y_test, "t10k")):
-        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise ValueError(f"{folder}: {split} images {x.shape} do not match {split} labels {y.shape}")
-        if y.size and y.max() > 9:
-            raise ValueError(f"{folder}: {split} labels outside 0..9")
-    # one channel: (n, H, W) -> (n, 1, H, W), like CIFAR-10's (n, 3, H, W)
-    return x_train[:, None], y_train.astype(np.int64), x_test[:, None], y_test.astype(np.int64)
+    arrays = []
+    for split in ("train", "t10k"):
+        images, labels = paths[f"{split}-images-idx3-ubyte"], paths[f"{split}-labels-idx1-ubyte"]
+        x, y = read_idx(images, magic=2051), read_idx(labels, magic=2049)
+        if len(x) != len(y):
+            raise DataFileError(labels, f"{len(y)} labels for the {len(x)} images of {images.name}")
+        check_labels(labels, y)
+        # one channel: (n, H, W) -> (n, 1, H, W), like CIFAR-10's (n, 3, H, W)
+        arrays += [x[:, None], y.astype(np.int64)]
+    return tuple(arrays)
 
 
 @functools.lru_cache(maxsize=4)
@@ -76,17 +118,10 @@ def raw_arrays(name: str, root: str) -> RawArrays:
     ``name`` is a key of LAYOUT, ``root`` the data root. Missing files are downloaded with torchvision
     when possible; otherwise DataNotFoundError names the dataset, the folder and the expected files.
     """
-    subfolder, torchvision_class = LAYOUT[name]
-    folder = Path(root) / subfolder
-
-    def present() -> bool:
-        if name == "cifar10":
-            return _cifar_complete(folder)
-        return all(p is not None for p in _find_idx(folder).values())
-
-    if not present():
-        reason = _download(torchvision_class, Path(root))
-        if not present():
+    folder = Path(root) / LAYOUT[name][0]
+    if _missing(name, folder):
+        reason = _download(name, Path(root))
+        if _missing(name, folder):
             raise DataNotFoundError(name, folder, _expected(name), reason or "download gave no files")
     arrays = read_cifar10(folder) if name == "cifar10" else _read_idx_set(folder)
     for a in arrays:
