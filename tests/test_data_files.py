@@ -161,3 +161,12 @@ def test_complete_download_moves_only_the_missing_files_into_place(cls, tmp_path
         assert names == ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"]
         assert data.x_test.shape == (4, 3, 32, 32)
     assert not list((tmp_path / "tmp").iterdir())
+
+
+def test_data_file_error_survives_pickling():
+    import pickle
+
+    err = DataFileError("/data/MNIST/raw/t10k-labels-idx1-ubyte.gz", "labels outside 0..9:\n[12]")
+    back = pickle.loads(pickle.dumps(err))  # a sweep worker sends it back pickled
+    assert type(back) is DataFileError and str(back) == str(err) == "/data/MNIST/raw/t10k-labels-idx1-ubyte.gz: " \
+        "labels outside 0..9: [12]" and back.path == err.path
