@@ -21,7 +21,7 @@ import torch
 from msvdd.cache import PretrainCache, cache_key, data_fingerprint
 from msvdd.clustering import NoClustering
 from msvdd.errors import ConfigError
-from msvdd.networks import LeNetAutoEncoder, architecture_version
+from msvdd.networks import AutoEncoder, architecture_version, build_network
 from msvdd.objectives import OneClass, quantile_radii
 from msvdd.pretrain import pretrain_autoencoder
 from msvdd.spheres import SCORE_RULES, init_centers, score, sq_distances
@@ -36,7 +36,7 @@ class DeepSVDD:
 
     Parameters
     ----------
-    network : LeNetAutoEncoder; its encoder is phi. Copied in ``fit``, never modified.
+    network : an ``msvdd.networks.AutoEncoder``; its encoder is phi. Copied in ``fit``, never modified.
     objective : OneClass or SoftBoundary (default OneClass()).
     clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering.
     score : "min_margin" (outside every sphere) or "nearest" (the seed's rule).
@@ -86,9 +86,7 @@ class DeepSVDD:
         gen = torch.Generator().manual_seed(self.seed)
         torch.manual_seed(self.seed)
         net = copy.deepcopy(self.network)
-        for module in net.modules():  # the seed, not the moment of construction, decides the weights
-            if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        net.reset_parameters()  # the seed, not the moment of construction, decides the weights
 
         t = time.perf_counter()
         self.history_ = {"pretrain_loss": self._pretrain(net, X, gen)}
@@ -122,7 +120,7 @@ class DeepSVDD:
         self.cluster_sizes_ = torch.bincount(self.cluster_labels_, minlength=self.n_clusters_).tolist()
         return self
 
-    def _pretrain(self, net: LeNetAutoEncoder, X: torch.Tensor, gen: torch.Generator) -> list[float]:
+    def _pretrain(self, net: AutoEncoder, X: torch.Tensor, gen: torch.Generator) -> list[float]:
         if self.pretrain is None:
             return []
         if not self.pretrain_cache:
@@ -203,7 +201,7 @@ class DeepSVDD:
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> None:
         """Write everything scoring needs; written to a temp file then renamed (never half-written)."""
-        state = {"format": 1, "network": self.network_.hparams,
+        state = {"format": 2, "network": self.network_.hparams,
                  "weights": {k: v.cpu() for k, v in self.network_.state_dict().items()},
                  "centers": self.centers_.cpu(), "radii": self.radii_.cpu(),
                  "score_radii": self.score_radii_.cpu(), "score": self.score, "seed": self.seed,
@@ -217,7 +215,9 @@ class DeepSVDD:
     @classmethod
     def load(cls, path, device: str = "cpu") -> DeepSVDD:
         state = torch.load(path, map_location=device, weights_only=True)
-        net = LeNetAutoEncoder(**state["network"])
+        if state.get("format") != 2:  # format 1: msvdd's networks before they followed Ruff's code
+            raise ValueError(f"{path}: saved by an older msvdd whose networks differ; train it again")
+        net = build_network(state["network"])
         net.load_state_dict(state["weights"])
         model = cls(net, score=state["score"], seed=state["seed"])
         model.network_ = net.to(device).eval()

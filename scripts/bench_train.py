@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from msvdd.clustering import OracleClustering
-from msvdd.networks import LeNetAutoEncoder
+from msvdd.networks import MNISTLeNetAutoEncoder
 from msvdd.objectives import OneClass, SoftBoundary
 from msvdd.svdd import DeepSVDD
 from msvdd.training import TrainSettings
@@ -60,7 +60,7 @@ def main() -> None:
     x = torch.rand(args.n, 1, 28, 28, generator=g)
     y = torch.randint(0, 3, (args.n,), generator=g)  # three "classes": three spheres, per-cluster updates
     objective = SoftBoundary(warm_up_epochs=0) if args.objective == "soft_boundary" else OneClass()
-    net = LeNetAutoEncoder((1, 28, 28), (8, 4), 5, 32)
+    net = MNISTLeNetAutoEncoder()  # Ruff's MNIST LeNet; Deep SVDD trains its encoder only
     model = DeepSVDD(net, objective, OracleClustering(), train=TrainSettings(epochs=args.epochs,
                      batch_size=args.batch_size, device="cpu"), show_progress=False)
     model.fit(x, y)

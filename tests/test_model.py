@@ -31,13 +31,6 @@ def test_network_shapes_and_no_bias(shape, channels, kernel, rep):
     assert not any(isinstance(m, (torch.nn.Sigmoid, torch.nn.Tanh)) for m in net.encoder.modules())
 
 
-def test_mnist_lenet_matches_ruff_layer_sizes():
-    net = LeNetAutoEncoder((1, 28, 28), (8, 4), 5, 32)
-    convs = [m for m in net.encoder if isinstance(m, torch.nn.Conv2d)]
-    assert [tuple(c.weight.shape) for c in convs] == [(8, 1, 5, 5), (4, 8, 5, 5)]
-    assert net.encoder[-1].weight.shape == (32, 4 * 7 * 7)
-
-
 @pytest.mark.parametrize("kwargs,field", [(dict(channels=(8, 4, 2, 2)), "network.channels"),
                                           (dict(kernel_size=4), "network.kernel_size"),
                                           (dict(rep_dim=0), "network.rep_dim"),

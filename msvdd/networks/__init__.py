@@ -1,5 +1,35 @@
-"""Bias-free LeNet-type autoencoders; the encoder is the Deep SVDD network."""
+"""Bias-free LeNet-type autoencoders; the encoder is the Deep SVDD network.
 
-from msvdd.networks.lenet import LeNetAutoEncoder, architecture_version
+``ruff_lenet`` reproduces Ruff et al.'s reference networks (MNIST, CIFAR-10, CIFAR-10 ELU);
+``lenet`` is msvdd's own parametric LeNet (the 8x8 digits, and the mirrored-decoder variant).
+"""
 
-__all__ = ["LeNetAutoEncoder", "architecture_version"]
+from __future__ import annotations
+
+import hashlib
+import inspect
+
+from msvdd.networks import base, lenet, ruff_lenet
+from msvdd.networks.base import AutoEncoder
+from msvdd.networks.lenet import LeNetAutoEncoder
+from msvdd.networks.ruff_lenet import CIFAR10LeNetAutoEncoder, MNISTLeNetAutoEncoder
+
+ARCHITECTURES = {cls.__name__: cls for cls in (LeNetAutoEncoder, MNISTLeNetAutoEncoder, CIFAR10LeNetAutoEncoder)}
+
+__all__ = ["AutoEncoder", "CIFAR10LeNetAutoEncoder", "LeNetAutoEncoder", "MNISTLeNetAutoEncoder",
+           "architecture_version", "build_network"]
+
+
+def build_network(hparams: dict) -> AutoEncoder:
+    """The network a saved ``hparams`` dict describes (its ``architecture`` names the class)."""
+    kwargs = dict(hparams)
+    name = kwargs.pop("architecture", None)
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown network architecture {name!r}; known: {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[name](**kwargs)
+
+
+def architecture_version() -> str:
+    """A hash of the networks' source: cached pretrained weights are invalid once the code changes."""
+    source = "".join(inspect.getsource(module) for module in (base, lenet, ruff_lenet))
+    return hashlib.sha1(source.encode()).hexdigest()[:12]
