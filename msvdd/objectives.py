@@ -57,9 +57,10 @@ class SoftBoundary:
         slack = torch.relu(dist_sq - r_sq[cluster])
         counts = torch.bincount(cluster, minlength=k)
         sums = torch.zeros(k, dtype=dist_sq.dtype, device=dist_sq.device).index_add_(0, cluster, slack)
-        present = counts > 0
-        per_cluster = r_sq[present] + sums[present] / counts[present] / self.nu
-        return per_cluster.mean()
+        # Masks rather than boolean indexing: no data-dependent shapes, so the step can be a CUDA graph.
+        present = (counts > 0).to(dist_sq.dtype)
+        per_cluster = (r_sq + sums / counts.clamp(min=1) / self.nu) * present
+        return per_cluster.sum() / present.sum()
 
 
 def quantile_radii(dist: torch.Tensor, cluster: torch.Tensor, radii: torch.Tensor, nu: float) -> torch.Tensor:

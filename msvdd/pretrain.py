@@ -11,6 +11,7 @@ import logging
 import torch
 from torch import nn
 
+from msvdd.steps import Stepper
 from msvdd.training import TrainSettings, check_finite, minibatches, progress
 
 log = logging.getLogger(__name__)
@@ -25,18 +26,20 @@ def pretrain_autoencoder(ae: nn.Module, x: torch.Tensor, settings: TrainSettings
     device = settings.torch_device()
     ae.to(device).train()
     x = x.to(device)
-    opt, sched = settings.optimizer_for(ae.parameters())
+    captured = settings.captures(device)
+    opt, sched = settings.optimizer_for(ae.parameters(), captured)
+
+    def reconstruction_loss(idx):
+        xb = x[idx]
+        return (((ae(xb) - xb) ** 2).flatten(1).sum(1).mean(),)
+
+    step = Stepper(reconstruction_loss, ae, opt, settings.batch_size, device, captured)
     losses = []
     bar = progress(settings.epochs, "pretrain", show_progress)
     for epoch in range(settings.epochs):
         total = torch.zeros((), device=device)
-        for idx in minibatches(len(x), settings.batch_size, generator):
-            xb = x[idx]
-            loss = ((ae(xb) - xb) ** 2).flatten(1).sum(1).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.detach() * len(idx)
+        for idx in minibatches(len(x), settings.batch_size, generator, device):
+            total += step(idx)[0].detach() * len(idx)
         sched.step()
         losses.append((total / len(x)).item())
         check_finite(torch.tensor(losses[-1]), "pretrain", epoch)

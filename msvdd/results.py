@@ -48,13 +48,19 @@ def settings_id(settings: dict) -> str:
 
 
 def versions() -> dict:
-    found = {"python": platform.python_version()}
+    found = {"python": platform.python_version(), "device": _device_name()}
     for name in PACKAGES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = None
     return found
+
+
+def _device_name() -> str:
+    import torch
+
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu ({platform.machine()})"
 
 
 def _jsonable(value):

@@ -22,6 +22,7 @@ from msvdd.evaluate import pseudo_label_agreement, test_metrics
 from msvdd.groups import group_classes
 from msvdd.results import SCHEMA, read_complete, settings_id, versions, write_json_atomic
 from msvdd.svdd import DeepSVDD
+from msvdd.training import DEVICE_ONLY
 
 log = logging.getLogger(__name__)
 SWEPT = ("normal_classes", "root")  # dataset fields that vary within a table or do not change results
@@ -59,8 +60,8 @@ def run_settings(cfg: DictConfig, dataset_name: str, objective_name: str) -> dic
         "dataset_options": strip(plain["dataset"], "_target_", *SWEPT),
         "network": strip(plain["network"], "_target_"),
         "objective": {"name": objective_name, **strip(plain["objective"], "_target_")},
-        "pretrain": None if cfg.model.pretrain is None else strip(plain["pretrain"], "_target_", "device"),
-        "train": strip(plain["train"], "_target_", "device"),
+        "pretrain": None if cfg.model.pretrain is None else strip(plain["pretrain"], "_target_", *DEVICE_ONLY),
+        "train": strip(plain["train"], "_target_", *DEVICE_ONLY),
         "score": cfg.score,
         "finch": plain["finch"],
         "group": None if cfg.group.size is None else strip(plain["group"], "index", "size"),
@@ -73,6 +74,7 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(int(cfg.threads))
+    instantiate(cfg.accel).apply()
     timings, t0 = {}, time.perf_counter()
 
     # 1. Everything that can be wrong with the config fails here, before any data is read.

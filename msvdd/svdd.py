@@ -25,7 +25,8 @@ from msvdd.networks import AutoEncoder, architecture_version, build_network
 from msvdd.objectives import OneClass, quantile_radii
 from msvdd.pretrain import pretrain_autoencoder
 from msvdd.spheres import SCORE_RULES, init_centers, score, sq_distances
-from msvdd.training import TrainSettings, check_finite, minibatches, progress
+from msvdd.steps import Stepper
+from msvdd.training import DEVICE_ONLY, TrainSettings, check_finite, minibatches, progress
 
 log = logging.getLogger(__name__)
 EVAL_BATCH = 1024
@@ -128,7 +129,7 @@ class DeepSVDD:
             return pretrain_autoencoder(net, X, self.pretrain, gen, self.show_progress)
         # Hashing the whole training set costs a pass over it: only when a cache is asked for.
         key = cache_key(data=data_fingerprint(X), network=net.hparams, code=architecture_version(),
-                        settings={k: v for k, v in vars(self.pretrain).items() if k != "device"},
+                        settings={k: v for k, v in vars(self.pretrain).items() if k not in DEVICE_ONLY},
                         seed=self.seed, torch=torch.__version__)
         cache = PretrainCache(self.pretrain_cache)
         with cache.lock(key):  # a second job on the same key waits here, then reads the entry
@@ -145,23 +146,26 @@ class DeepSVDD:
 
     def _train(self, net, X, labels, objective, train: TrainSettings, gen) -> torch.Tensor:
         enc = net.encoder.train()
-        opt, sched = train.optimizer_for(enc.parameters())
-        radii = torch.zeros(self.n_clusters_, device=X.device)
+        captured = train.captures(X.device)
+        opt, sched = train.optimizer_for(enc.parameters(), captured)
+        radii = torch.zeros(self.n_clusters_, device=X.device)  # updated in place: a captured step reads it
+
+        def svdd_loss(idx):
+            k = labels[idx]
+            dist_sq = ((enc(X[idx]) - self.centers_[k]) ** 2).sum(1)
+            return objective.loss(dist_sq, k, radii), dist_sq, k
+
+        step = Stepper(svdd_loss, enc, opt, train.batch_size, X.device, captured)
         self.history_.update(loss=[], radii=[], epoch_s=[])
         bar = progress(train.epochs, "deep svdd", self.show_progress)
         for epoch in range(train.epochs):
             t = time.perf_counter()
             total = torch.zeros((), device=X.device)
             update_radii = objective.trains_radius and epoch >= objective.warm_up_epochs
-            for idx in minibatches(len(X), train.batch_size, gen):
-                k = labels[idx]
-                dist_sq = ((enc(X[idx]) - self.centers_[k]) ** 2).sum(1)
-                loss = objective.loss(dist_sq, k, radii)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+            for idx in minibatches(len(X), train.batch_size, gen, X.device):
+                loss, dist_sq, k = step(idx)
                 if update_radii:
-                    radii = quantile_radii(dist_sq.detach().sqrt(), k, radii, objective.nu)
+                    radii.copy_(quantile_radii(dist_sq.detach().sqrt(), k, radii, objective.nu))
                 total += loss.detach() * len(idx)
             sched.step()
             epoch_loss = total / len(X)

@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from msvdd.errors import ConfigError, TrainingDivergedError
 
 OPTIMIZERS = ("adam", "amsgrad")
+DEVICE_ONLY = ("device", "cuda_graphs")  # settings that change where and how fast, not what is learned
 
 
 @dataclass
@@ -26,6 +27,7 @@ class TrainSettings:
     batch_size: int = 200
     weight_decay: float = 0.5e-6
     device: str = "auto"
+    cuda_graphs: bool = True  # replay full batches from a captured CUDA graph (GPU only; msvdd/steps.py)
 
     def __post_init__(self):
         self.milestones = [int(m) for m in self.milestones or []]
@@ -40,13 +42,24 @@ class TrainSettings:
             raise ConfigError(f"{n}.lr", self.lr, "a positive number")
         if not isinstance(self.weight_decay, (int, float)) or self.weight_decay < 0:
             raise ConfigError(f"{n}.weight_decay", self.weight_decay, "a number >= 0")
+        if not isinstance(self.cuda_graphs, bool):
+            raise ConfigError(f"{n}.cuda_graphs", self.cuda_graphs, "true or false")
         if self.device not in ("auto", "cpu") and not str(self.device).startswith("cuda"):
             raise ConfigError(f"{n}.device", self.device, "auto, cpu, cuda or cuda:N")
 
-    def optimizer_for(self, params) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.MultiStepLR]:
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay,
-                               amsgrad=self.optimizer == "amsgrad")
+    def optimizer_for(self, params, captured: bool = False):
+        """Adam (or AMSGrad) and its MultiStepLR. A step captured in a CUDA graph needs ``capturable``
+        optimiser state and a tensor lr: the graph reads the lr from device memory, so the scheduler's
+        changes reach every replay."""
+        params = list(params)
+        lr = torch.tensor(float(self.lr), device=params[0].device) if captured else self.lr
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay,
+                               amsgrad=self.optimizer == "amsgrad", capturable=captured)
         return opt, torch.optim.lr_scheduler.MultiStepLR(opt, milestones=self.milestones, gamma=0.1)
+
+    def captures(self, device: torch.device) -> bool:
+        """Whether this phase replays CUDA graphs on ``device``."""
+        return bool(self.cuda_graphs) and device.type == "cuda"
 
     def torch_device(self) -> torch.device:
         if self.device == "auto":
@@ -54,9 +67,13 @@ class TrainSettings:
         return torch.device(self.device)
 
 
-def minibatches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """Index batches of one shuffled epoch: a permutation over the in-memory tensors, no DataLoader."""
-    yield from torch.randperm(n, generator=generator).split(batch_size)
+def minibatches(n: int, batch_size: int, generator: torch.Generator, device=None) -> Iterator[torch.Tensor]:
+    """Index batches of one shuffled epoch: a permutation over the in-memory tensors, no DataLoader.
+
+    Drawn on the CPU generator (the same order on every device), moved to ``device`` once per epoch
+    rather than once per step."""
+    perm = torch.randperm(n, generator=generator)
+    yield from (perm if device is None else perm.to(device)).split(batch_size)
 
 
 def progress(total: int, desc: str, enabled: bool | None = None) -> tqdm:
