@@ -21,11 +21,13 @@ from msvdd.errors import ConfigError
 from msvdd.evaluate import pseudo_label_agreement, test_metrics
 from msvdd.groups import group_classes
 from msvdd.results import SCHEMA, read_complete, settings_id, versions, write_json_atomic
+from msvdd.scoring import score_items, write_csv
+from msvdd.sizing import check_required, explain_size, size_network
 from msvdd.svdd import DeepSVDD
 from msvdd.training import DEVICE_ONLY
 
 log = logging.getLogger(__name__)
-SWEPT = ("normal_classes", "root")  # dataset fields that vary within a table or do not change results
+SWEPT = ("normal_classes", "root", "cache_dir")  # dataset fields that vary within a table or do not change results
 
 
 def instantiate(node, **kwargs):
@@ -43,10 +45,13 @@ def instantiate(node, **kwargs):
 
 def normal_classes(cfg: DictConfig) -> list[int]:
     """dataset.normal_classes, or the classes of the group addressed by (group.size, group.index)."""
+    check_required(cfg.dataset, "dataset")
     g = cfg.group
     if g.size is None:
-        return list(cfg.dataset.normal_classes)
+        return None if cfg.dataset.normal_classes is None else list(cfg.dataset.normal_classes)
     n_classes = instantiate(cfg.dataset, normal_classes=[0]).n_classes
+    if n_classes is None:
+        raise ConfigError("group.size", g.size, "null: class groups need a dataset with a fixed class list")
     return list(group_classes(g.size, g.index, n_classes=n_classes, count=g.count, seed=g.seed,
                               split=g.split, dev_count=g.dev_count, dev_seed=g.dev_seed))
 
@@ -80,7 +85,11 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     # 1. Everything that can be wrong with the config fails here, before any data is read.
     classes = normal_classes(cfg)
     dataset = instantiate(cfg.dataset, normal_classes=classes)
-    model: DeepSVDD = instantiate(cfg.model, _convert_="all")
+    size_network(cfg, dataset.input_shape)  # own data: reads the files to learn their shape
+    try:
+        model: DeepSVDD = instantiate(cfg.model, _convert_="all")
+    except ConfigError as err:
+        raise explain_size(err, dataset.name, dataset.input_shape) from None
     model.validate(dataset.input_shape)
     settings = run_settings(cfg, dataset.name, model.objective.name if model.objective else "one_class")
     sid = settings_id(settings)
@@ -110,8 +119,11 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
              metrics["auroc"], metrics["average_precision"], model.n_clusters_)
 
     # 3. Files: model and plots first, results.json last (its presence means the run is complete).
-    if not cfg.ckpt_path:
-        model.save(out / "model.pt")
+    if not cfg.ckpt_path:  # what msvdd.predict needs to score new data like this run's test data
+        model.save(out / "model.pt", data={"preprocessing": data.preprocessing, "dataset": dataset.name,
+                                           "train_scores": torch.from_numpy(model.score_samples(data.x_train))})
+    if data.names_test is not None:  # own data: which of the user's test items look anomalous
+        write_test_scores(model, data, getattr(dataset, "class_names", None), out / "test_scores.csv")
     if cfg.plots:
         t = time.perf_counter()
         _plots(model, data, scores, metrics, method, out)
@@ -120,6 +132,15 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     record = _record(cfg, dataset.name, classes, method, model, data, metrics, settings, sid, timings)
     write_json_atomic(out / "results.json", record)
     return metrics["auroc"]
+
+
+def write_test_scores(model: DeepSVDD, data, class_names, path: Path) -> None:
+    """test_scores.csv: name, score, nearest sphere, outside every sphere, true class, anomaly (0/1)."""
+    items = score_items(model, data.x_test)
+    labels = data.labels_test.tolist()
+    write_csv(path, {"name": list(data.names_test), **items,
+                     "class": [class_names[c] for c in labels] if class_names else labels,
+                     "anomaly": data.y_test.tolist()})
 
 
 def _record(cfg, dataset_name, classes, method, model, data, metrics, settings, sid, timings) -> dict:
@@ -152,4 +173,5 @@ def _plots(model: DeepSVDD, data, scores: np.ndarray, metrics: dict, method: str
         plots.training_curves(model.history_, out / "training.png")
         plots.embedding_pca(model.embed(data.x_train), model.cluster_labels_.numpy(), data.y_train.numpy(),
                             model.centers_.cpu().numpy(), out / "embeddings_pca.png")
-    plots.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), out / "extremes.png")
+    if data.x_test.dim() == 4:  # images (a table has no picture to show)
+        plots.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), out / "extremes.png")

@@ -203,9 +203,13 @@ class DeepSVDD:
         return _embed(self.network_.encoder, _as_images(X), self.centers_.device).cpu().numpy()
 
     # ---------------------------------------------------------------- persistence
-    def save(self, path) -> None:
-        """Write everything scoring needs; written to a temp file then renamed (never half-written)."""
-        state = {"format": 2, "network": self.network_.hparams,
+    def save(self, path, data: dict | None = None) -> None:
+        """Write everything scoring needs; written to a temp file then renamed (never half-written).
+
+        ``data``: what scoring new data needs about the training data (preprocessing constants,
+        training scores), kept as ``data_`` by ``load``; plain values and tensors only.
+        """
+        state = {"format": 2, "network": self.network_.hparams, "data": data,
                  "weights": {k: v.cpu() for k, v in self.network_.state_dict().items()},
                  "centers": self.centers_.cpu(), "radii": self.radii_.cpu(),
                  "score_radii": self.score_radii_.cpu(), "score": self.score, "seed": self.seed,
@@ -228,14 +232,16 @@ class DeepSVDD:
         model.centers_, model.radii_ = state["centers"], state["radii"]
         model.score_radii_, model.cluster_labels_ = state["score_radii"], state["cluster_labels"]
         model.n_clusters_, model.history_ = len(model.centers_), state["history"]
+        model.data_ = state.get("data")
         model.cluster_sizes_ = torch.bincount(model.cluster_labels_, minlength=model.n_clusters_).tolist()
         return model
 
 
 def _as_images(X) -> torch.Tensor:
     X = torch.as_tensor(X, dtype=torch.float32)
-    if X.ndim != 4:
-        raise ValueError(f"X must be a 4-D array of images (n, channels, height, width); got shape {tuple(X.shape)}")
+    if X.ndim < 2:
+        raise ValueError(f"X must be a batch (n, ...) of images (n, channels, height, width) or feature rows "
+                         f"(n, features); got shape {tuple(X.shape)}")
     if len(X) == 0:
         raise ValueError("X holds no images")
     bad = (~torch.isfinite(X.flatten(1))).any(1).sum().item()

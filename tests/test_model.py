@@ -128,8 +128,10 @@ def test_one_class_radii_are_training_quantiles(digits):
 def test_unfitted_and_bad_input_errors(digits):
     with pytest.raises(RuntimeError, match="call fit"):
         _model().score_samples(digits.x_test)
-    with pytest.raises(ValueError, match="4-D"):
-        _model().fit(digits.x_train.flatten(1))
+    with pytest.raises(ValueError, match="must be a batch"):
+        _model().fit(digits.x_train[:, 0, 0, 0])
+    with pytest.raises(ConfigError, match=r"network.input_shape=\[1, 8, 8\].*shape \[64\]"):
+        _model().fit(digits.x_train.flatten(1))  # feature rows for an image network
     bad = digits.x_train.clone()
     bad[:2, 0, 0, 0] = float("nan")
     with pytest.raises(ValueError, match="NaN or infinite values in 2 images"):

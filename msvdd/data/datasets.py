@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from msvdd.data.prepare import image_preprocessing
 from msvdd.data.preprocess import apply_min_max, fit_min_max, gcn_l1, to_float
 from msvdd.data.sources import digits_arrays, raw_arrays
 from msvdd.errors import ConfigError
@@ -34,6 +35,9 @@ class OneClassData:
     labels_test: torch.Tensor  # int64 true class of each test image
     y_test: torch.Tensor  # int64: 0 normal (class in normal_classes), 1 anomaly
     scale: tuple[float, float]  # (min, max) after GCN on the normal training data
+    # What scoring new data needs (saved in model.pt for msvdd.predict): see msvdd.data.prepare.
+    preprocessing: dict | None = None
+    names_test: tuple[str, ...] | None = None  # one name per test item (file or row), where the data has them
 
 
 def validate_normal_classes(value, n_classes: int) -> tuple[int, ...]:
@@ -90,6 +94,7 @@ def make_one_class(name, normal_classes, max_value, x_train, y_train, x_test, la
         labels_test=labels,
         y_test=(~torch.isin(labels, torch.tensor(normal_classes))).to(torch.int64),
         scale=(lo, hi),
+        preprocessing=image_preprocessing(x_train.shape[1:], max_value, (lo, hi)),
     )
 
 

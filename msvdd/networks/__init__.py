@@ -1,7 +1,8 @@
 """Bias-free LeNet-type autoencoders; the encoder is the Deep SVDD network.
 
 ``ruff_lenet`` reproduces Ruff et al.'s reference networks (MNIST, CIFAR-10, CIFAR-10 ELU);
-``lenet`` is msvdd's own parametric LeNet (the 8x8 digits, and the mirrored-decoder variant).
+``lenet`` is msvdd's own parametric LeNet (the 8x8 digits, the mirrored-decoder variant, and the user's
+own images, sized from the data); ``mlp`` the MLP for feature vectors (tables).
 """
 
 from __future__ import annotations
@@ -9,14 +10,16 @@ from __future__ import annotations
 import hashlib
 import inspect
 
-from msvdd.networks import base, lenet, ruff_lenet
+from msvdd.networks import base, lenet, mlp, ruff_lenet
 from msvdd.networks.base import AutoEncoder
 from msvdd.networks.lenet import LeNetAutoEncoder
+from msvdd.networks.mlp import MLPAutoEncoder
 from msvdd.networks.ruff_lenet import CIFAR10LeNetAutoEncoder, MNISTLeNetAutoEncoder
 
-ARCHITECTURES = {cls.__name__: cls for cls in (LeNetAutoEncoder, MNISTLeNetAutoEncoder, CIFAR10LeNetAutoEncoder)}
+ARCHITECTURES = {cls.__name__: cls for cls in (LeNetAutoEncoder, MNISTLeNetAutoEncoder, CIFAR10LeNetAutoEncoder,
+                                               MLPAutoEncoder)}
 
-__all__ = ["AutoEncoder", "CIFAR10LeNetAutoEncoder", "LeNetAutoEncoder", "MNISTLeNetAutoEncoder",
+__all__ = ["AutoEncoder", "CIFAR10LeNetAutoEncoder", "LeNetAutoEncoder", "MLPAutoEncoder", "MNISTLeNetAutoEncoder",
            "architecture_version", "build_network"]
 
 
@@ -31,5 +34,5 @@ def build_network(hparams: dict) -> AutoEncoder:
 
 def architecture_version() -> str:
     """A hash of the networks' source: cached pretrained weights are invalid once the code changes."""
-    source = "".join(inspect.getsource(module) for module in (base, lenet, ruff_lenet))
+    source = "".join(inspect.getsource(module) for module in (base, lenet, mlp, ruff_lenet))
     return hashlib.sha1(source.encode()).hexdigest()[:12]

@@ -1,0 +1,51 @@
+"""Per-item scores of a fitted model and the CSV they go into (a run's test items, msvdd.predict).
+
+Both a run and predict score through ``score_items``, in the estimator's own chunks, so predict
+reproduces a run's test scores bit for bit on the same machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from msvdd.spheres import score, sq_distances
+from msvdd.svdd import EVAL_BATCH, DeepSVDD
+
+
+def score_items(model: DeepSVDD, X: torch.Tensor, show_progress: bool = False) -> dict[str, np.ndarray]:
+    """score (model.score_samples), the nearest sphere (smallest ||phi(x) - c_k||^2 - R_k^2 with the
+    fitted radii) and outside (1 when outside every fitted sphere: model.predict)."""
+    scores, spheres, margins = [], [], []
+    for start in tqdm(range(0, len(X), EVAL_BATCH), desc="score", leave=False, disable=not show_progress):
+        d = sq_distances(torch.from_numpy(model.embed(X[start:start + EVAL_BATCH])), model.centers_.cpu())
+        margin = d - model.radii_.cpu().to(d.dtype) ** 2
+        scores.append(score(d, model.score_radii_.cpu(), model.score))
+        spheres.append(margin.argmin(dim=1))
+        margins.append(margin.min(dim=1).values)
+    margin = torch.cat(margins).numpy()
+    return {"score": torch.cat(scores).numpy(), "sphere": torch.cat(spheres).numpy(),
+            "outside": (margin > 0).astype(np.int64)}
+
+
+def write_csv(path: str | os.PathLike, columns: dict[str, list | np.ndarray]) -> None:
+    """One row per item; floats written exactly (repr); temp file then rename (never half-written)."""
+    path = Path(path)
+    names = list(columns)
+    cells = [[repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in columns[n]] for n in names]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(names)
+            writer.writerows(zip(*cells))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
