@@ -45,7 +45,7 @@ def instantiate(node, **kwargs):
 
 def normal_classes(cfg: DictConfig) -> list[int]:
     """dataset.normal_classes, or the classes of the group addressed by (group.size, group.index)."""
-    check_required(cfg.dataset, "dataset")
+    check_required(cfg.dataset)
     g = cfg.group
     if g.size is None:
         return None if cfg.dataset.normal_classes is None else list(cfg.dataset.normal_classes)

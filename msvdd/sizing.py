@@ -8,12 +8,12 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from msvdd.errors import ConfigError
 
 
-def check_required(node: DictConfig, prefix: str) -> None:
+def check_required(node: DictConfig) -> None:
     """A mandatory field (``???``) left unset is a ConfigError, not OmegaConf's traceback."""
-    missing = sorted(OmegaConf.missing_keys(node))
+    missing = sorted(OmegaConf.missing_keys(node))  # full keys, e.g. dataset.label
     if missing:
-        raise ConfigError(f"{prefix}.{missing[0]}", "???", f"a value on the command line, e.g. "
-                          f"{prefix}.{missing[0]}=...", "required and not set")
+        raise ConfigError(missing[0], "???", f"a value on the command line, e.g. {missing[0]}=...",
+                          "required and not set")
 
 
 def size_network(cfg: DictConfig, input_shape) -> None:
