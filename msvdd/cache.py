@@ -1,17 +1,24 @@
 """On-disk cache of pretrained autoencoder weights, shared by the methods of one (group, seed).
 
 The key hashes everything that determines the weights: the training data itself (so dataset,
-classes and preprocessing are covered without naming them), the network's hyperparameters and
-source code version, the pretraining settings, the seed and the torch version. Entries are written
-to a temporary file and renamed into place, so two jobs racing on one key never corrupt it: the
-last rename wins and both files hold the same weights. ``lock(key)`` (an flock on a side file) lets
-a job wait for another that is pretraining the same entry instead of doing the same work twice.
+classes and preprocessing are covered without naming them), the network's hyperparameters, the
+pretraining settings, the seed, the torch version, and the source of the whole msvdd package. The
+package as a whole, not a list of the files that matter: the pretraining loop, the optimiser
+settings, the preprocessing and the networks all shape the weights, and a list would miss the next
+such file. Any edit of msvdd's code thus starts a fresh cache, a price paid once per edit.
+
+Entries are written to a temporary file and renamed into place, so two jobs racing on one key never
+corrupt it: the last rename wins and both files hold the same weights. ``lock(key)`` (an flock on a
+side file) lets a job wait for another that is pretraining the same entry instead of doing the same
+work twice. An entry that cannot be used (truncated, another tool's file, the weights of another
+network) is ignored with a warning, pretrained again and overwritten: the cache never fails a run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -21,7 +28,11 @@ from pathlib import Path
 
 import torch
 
+from msvdd.pretrain import pretrain_autoencoder
+from msvdd.training import DEVICE_ONLY
+
 log = logging.getLogger(__name__)
+PACKAGE_DIR = Path(__file__).resolve().parent  # the msvdd package whose source keys the cache
 
 
 def data_fingerprint(x: torch.Tensor) -> str:
@@ -32,28 +43,68 @@ def cache_key(**parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+def source_version() -> str:
+    """A hash of every ``.py`` file of the msvdd package (names and contents), computed once per process."""
+    return _tree_hash(str(PACKAGE_DIR))
+
+
+@functools.lru_cache(maxsize=8)
+def _tree_hash(folder: str) -> str:
+    root, digest = Path(folder), hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def cached_pretrain(net: torch.nn.Module, x: torch.Tensor, settings, generator: torch.Generator, seed: int,
+                    folder: str | os.PathLike, show_progress: bool | None = None) -> tuple[list[float], bool]:
+    """``pretrain_autoencoder`` through the cache in ``folder``: (losses, whether the entry was reused).
+
+    On a hit ``net`` gets the cached weights and ``generator`` the state it had after pretraining,
+    so what follows (batch order of Deep SVDD) is the same as after a fresh pretraining.
+    """
+    # Hashing the whole training set costs a pass over it: only when a cache is asked for.
+    key = cache_key(data=data_fingerprint(x), network=net.hparams, code=source_version(),
+                    settings={k: v for k, v in vars(settings).items() if k not in DEVICE_ONLY},
+                    seed=seed, torch=torch.__version__)
+    cache = PretrainCache(folder)
+    with cache.lock(key):  # a second job on the same key waits here, then reads the entry
+        losses = cache.restore(key, net, generator)
+        if losses is not None:
+            return losses, True
+        losses = pretrain_autoencoder(net, x, settings, generator, show_progress)
+        state = {k: v.cpu() for k, v in net.state_dict().items()}
+        cache.put(key, {"state": state, "losses": losses, "generator": generator.get_state()})
+    return losses, False
+
+
 class PretrainCache:
-    """``get(key)`` -> state dict or None; ``put(key, state)`` stores atomically. Counts hits and misses."""
+    """``restore(key, net, generator)`` -> losses or None; ``put(key, entry)`` stores atomically."""
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
-        self.hits = self.misses = 0
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.pt"
 
-    def get(self, key: str) -> dict | None:
+    def restore(self, key: str, net: torch.nn.Module, generator: torch.Generator) -> list[float] | None:
+        """Load the entry into ``net`` and ``generator`` if it fits them exactly, else change nothing."""
         path = self.path(key)
-        if path.exists():
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-                self.hits += 1
-                log.info("pretrain: reusing cached autoencoder %s", path)
-                return state
-            except Exception as err:  # a truncated file from another tool: treat as absent
-                log.warning("pretrain: ignoring unreadable cache entry %s (%s)", path, err)
-        self.misses += 1
-        return None
+        if not path.exists():
+            return None
+        try:
+            entry = torch.load(path, map_location="cpu", weights_only=True)
+            problem = _misfit(entry, net, generator)
+        except Exception as err:  # a truncated file, another tool's file
+            problem = f"unreadable ({type(err).__name__}: {' '.join(str(err).split())[:200]})"
+        if problem:
+            log.warning("pretrain: ignoring cache entry %s: %s; pretraining again", path, problem)
+            return None
+        # checked above: neither call can fail half-way and leave the network partly loaded
+        net.load_state_dict(entry["state"])
+        generator.set_state(entry["generator"])
+        log.info("pretrain: reusing cached autoencoder %s", path)
+        return [float(v) for v in entry["losses"]]
 
     @contextlib.contextmanager
     def lock(self, key: str):
@@ -65,14 +116,34 @@ class PretrainCache:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def put(self, key: str, state: dict) -> Path:
+    def put(self, key: str, entry: dict) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
         os.close(fd)
         try:
-            torch.save(state, tmp)
+            torch.save(entry, tmp)
             os.replace(tmp, self.path(key))
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return self.path(key)
+
+
+def _misfit(entry, net: torch.nn.Module, generator: torch.Generator) -> str:
+    """Why ``entry`` cannot be loaded into ``net`` and ``generator`` ('' when it can)."""
+    if not isinstance(entry, dict) or not {"state", "losses", "generator"} <= set(entry):
+        return "not a pretraining entry (needs state, losses and generator)"
+    state, own = entry["state"], net.state_dict()
+    if not isinstance(state, dict) or set(state) != set(own):
+        return "the weights of another network (other layers)"
+    for name, weight in own.items():
+        theirs = state[name]
+        if not isinstance(theirs, torch.Tensor) or theirs.shape != weight.shape or theirs.dtype != weight.dtype:
+            found = tuple(theirs.shape) if isinstance(theirs, torch.Tensor) else type(theirs).__name__
+            return f"the weights of another network ({name}: {found}, this network {tuple(weight.shape)})"
+    gen = entry["generator"]
+    if not isinstance(gen, torch.Tensor) or gen.dtype != torch.uint8 or gen.shape != generator.get_state().shape:
+        return "no valid random-generator state"
+    if not isinstance(entry["losses"], (list, tuple)):
+        return "no list of losses"
+    return ""

@@ -18,15 +18,15 @@ import time
 import numpy as np
 import torch
 
-from msvdd.cache import PretrainCache, cache_key, data_fingerprint
+from msvdd.cache import cached_pretrain
 from msvdd.clustering import NoClustering
 from msvdd.errors import ConfigError
-from msvdd.networks import AutoEncoder, architecture_version, build_network
+from msvdd.networks import AutoEncoder, build_network
 from msvdd.objectives import OneClass, quantile_radii
 from msvdd.pretrain import pretrain_autoencoder
 from msvdd.spheres import SCORE_RULES, init_centers, score, sq_distances
 from msvdd.steps import Stepper
-from msvdd.training import DEVICE_ONLY, TrainSettings, check_finite, minibatches, progress
+from msvdd.training import TrainSettings, check_finite, minibatches, progress
 
 log = logging.getLogger(__name__)
 EVAL_BATCH = 1024
@@ -122,26 +122,13 @@ class DeepSVDD:
         return self
 
     def _pretrain(self, net: AutoEncoder, X: torch.Tensor, gen: torch.Generator) -> list[float]:
+        self.pretrain_cached_ = False
         if self.pretrain is None:
             return []
         if not self.pretrain_cache:
-            self.pretrain_cached_ = False
             return pretrain_autoencoder(net, X, self.pretrain, gen, self.show_progress)
-        # Hashing the whole training set costs a pass over it: only when a cache is asked for.
-        key = cache_key(data=data_fingerprint(X), network=net.hparams, code=architecture_version(),
-                        settings={k: v for k, v in vars(self.pretrain).items() if k not in DEVICE_ONLY},
-                        seed=self.seed, torch=torch.__version__)
-        cache = PretrainCache(self.pretrain_cache)
-        with cache.lock(key):  # a second job on the same key waits here, then reads the entry
-            cached = cache.get(key)
-            self.pretrain_cached_ = cached is not None
-            if cached is not None:
-                net.load_state_dict(cached["state"])
-                gen.set_state(cached["generator"])  # continue the batch order as after a fresh pretrain
-                return cached["losses"]
-            losses = pretrain_autoencoder(net, X, self.pretrain, gen, self.show_progress)
-            state = {k: v.cpu() for k, v in net.state_dict().items()}
-            cache.put(key, {"state": state, "losses": losses, "generator": gen.get_state()})
+        losses, self.pretrain_cached_ = cached_pretrain(net, X, self.pretrain, gen, self.seed, self.pretrain_cache,
+                                                        self.show_progress)
         return losses
 
     def _train(self, net, X, labels, objective, train: TrainSettings, gen) -> torch.Tensor:
