@@ -47,12 +47,12 @@ def training_curves(history: dict, path: Path) -> None:
 
 
 def embedding_pca(z: np.ndarray, clusters: np.ndarray, classes: np.ndarray, centers: np.ndarray,
-                  path: Path) -> None:
-    """2-D PCA of the training embeddings, coloured by cluster (left) and by true class (right)."""
+                  path: Path, clusters_by: str = "pseudo-label (sphere)") -> None:
+    """2-D PCA of the training embeddings, coloured by sphere (left) and by true class (right)."""
     pca = PCA(n_components=2, random_state=0).fit(z)
     p, c = pca.transform(z), pca.transform(centers)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True, sharey=True)
-    for ax, colour, title in ((axes[0], clusters, "pseudo-label (sphere)"), (axes[1], classes, "true class")):
+    for ax, colour, title in ((axes[0], clusters, clusters_by), (axes[1], classes, "true class")):
         for value in np.unique(colour):
             m = colour == value
             ax.scatter(p[m, 0], p[m, 1], s=4, alpha=0.5, label=str(value))

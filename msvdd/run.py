@@ -7,6 +7,9 @@ Data flows one way: config -> data -> model -> results.json + model.pt + plots.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from msvdd import plots
+from msvdd import persistence, plots
 from msvdd.errors import ConfigError
 from msvdd.evaluate import pseudo_label_agreement, test_metrics
 from msvdd.groups import group_classes
@@ -86,14 +89,19 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     classes = normal_classes(cfg)
     dataset = instantiate(cfg.dataset, normal_classes=classes)
     size_network(cfg, dataset.input_shape)  # own data: reads the files to learn their shape
-    try:
-        model: DeepSVDD = instantiate(cfg.model, _convert_="all")
-    except ConfigError as err:
-        raise explain_size(err, dataset.name, dataset.input_shape) from None
-    model.validate(dataset.input_shape)
-    settings = run_settings(cfg, dataset.name, model.objective.name if model.objective else "one_class")
+    if cfg.ckpt_path:  # evaluate: the checkpoint's model and settings, the command line's data
+        model, trained_run = persistence.load(cfg.ckpt_path, input_shape=dataset.input_shape)
+        settings = checkpoint_settings(cfg, dataset.name, model, trained_run)
+        method = trained_run.get("method", "unknown")
+    else:
+        try:
+            model: DeepSVDD = instantiate(cfg.model, _convert_="all")
+        except ConfigError as err:
+            raise explain_size(err, dataset.name, dataset.input_shape) from None
+        model.validate(dataset.input_shape)
+        settings = run_settings(cfg, dataset.name, model.objective.name if model.objective else "one_class")
+        method, trained_run = (model.clustering.name if model.clustering else "none"), None
     sid = settings_id(settings)
-    method = model.clustering.name if model.clustering else "none"
 
     done = read_complete(out / "results.json", sid)
     same_job = done and [done[k] for k in ("method", "seed", "normal_classes")] == [method, cfg.seed, classes]
@@ -105,7 +113,6 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     data = dataset.load()
     timings["load"] = time.perf_counter() - t0
     if cfg.ckpt_path:
-        model = DeepSVDD.load(cfg.ckpt_path)
         log.info("evaluating %s without training", cfg.ckpt_path)
     else:
         model.fit(data.x_train, data.y_train)
@@ -119,17 +126,22 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
              metrics["auroc"], metrics["average_precision"], model.n_clusters_)
 
     # 3. Files: model and plots first, results.json last (its presence means the run is complete).
-    if not cfg.ckpt_path:  # what msvdd.predict needs to score new data like this run's test data
-        model.save(out / "model.pt", data={"preprocessing": data.preprocessing, "dataset": dataset.name,
-                                           "train_scores": torch.from_numpy(model.score_samples(data.x_train))})
+    if not cfg.ckpt_path:  # what msvdd.predict needs to score new data, and the run (evaluating it records it)
+        persistence.save(model, out / "model.pt",
+                         data={"preprocessing": data.preprocessing, "dataset": dataset.name,
+                               "train_scores": torch.from_numpy(model.score_samples(data.x_train))},
+                         run={"dataset": dataset.name, "normal_classes": classes, "method": method,
+                              "settings": settings, "settings_id": sid})
     if data.names_test is not None:  # own data: which of the user's test items look anomalous
         write_test_scores(model, data, getattr(dataset, "class_names", None), out / "test_scores.csv")
     if cfg.plots:
         t = time.perf_counter()
-        _plots(model, data, scores, metrics, method, out)
+        _plots(model, data, scores, metrics, method, out, trained=not cfg.ckpt_path)
         timings["plots"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     record = _record(cfg, dataset.name, classes, method, model, data, metrics, settings, sid, timings)
+    if trained_run is not None:
+        record["checkpoint"] = {"path": str(Path(cfg.ckpt_path).absolute()), **_without(trained_run, "settings")}
     write_json_atomic(out / "results.json", record)
     return metrics["auroc"]
 
@@ -153,8 +165,8 @@ def _record(cfg, dataset_name, classes, method, model, data, metrics, settings, 
         "schema": SCHEMA, "status": "complete", "mode": "train" if trained else "evaluate",
         "dataset": dataset_name, "normal_classes": classes,
         "group": None if cfg.group.size is None else OmegaConf.to_container(cfg.group),
-        "method": method, "objective": settings["objective"]["name"],
-        "score_rule": cfg.score, "seed": cfg.seed, **metrics,
+        "method": method, "objective": (settings.get("objective") or {}).get("name"),
+        "score_rule": model.score, "seed": model.seed, **metrics,
         "n_clusters": model.n_clusters_, "cluster_sizes": model.cluster_sizes_,
         "radii": model.radii_.tolist(), "ari": ari, "clustering": info,
         "single_sphere_fallback": bool(info.get("single_cluster_fallback", False)),
@@ -162,16 +174,52 @@ def _record(cfg, dataset_name, classes, method, model, data, metrics, settings, 
         "final_loss": model.history_["loss"][-1] if model.history_.get("loss") else None,
         "n_train": len(data.x_train), "n_test": len(data.x_test),
         "settings": settings, "settings_id": sid, "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "versions": versions(), "config": OmegaConf.to_container(cfg, resolve=True),
+        "versions": versions(), "config": _without(OmegaConf.to_container(cfg, resolve=True),
+                                                   *(() if trained else CHECKPOINT_OWNS)),
     }
 
 
-def _plots(model: DeepSVDD, data, scores: np.ndarray, metrics: dict, method: str, out: Path) -> None:
-    title = f"{data.name} {list(data.normal_classes)} · {method}"
-    plots.roc(data.y_test.numpy(), scores, metrics["auroc"], title, out / "roc.png")
-    if model.history_.get("loss"):
-        plots.training_curves(model.history_, out / "training.png")
-        plots.embedding_pca(model.embed(data.x_train), model.cluster_labels_.numpy(), data.y_train.numpy(),
-                            model.centers_.cpu().numpy(), out / "embeddings_pca.png")
-    if data.x_test.dim() == 4:  # images (a table has no picture to show)
-        plots.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), out / "extremes.png")
+def _plots(model: DeepSVDD, data, scores: np.ndarray, metrics: dict, method: str, out: Path, trained: bool) -> None:
+    """All the PNGs or none: drawn into a hidden folder and moved in only when every one succeeded."""
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".plots-"))
+    try:
+        title = f"{data.name} {list(data.normal_classes)} · {method}"
+        plots.roc(data.y_test.numpy(), scores, metrics["auroc"], title, staging / "roc.png")
+        if model.history_.get("loss"):
+            plots.training_curves(model.history_, staging / "training.png")
+            z, centers = model.embed(data.x_train), model.centers_.cpu().numpy()
+            if trained:
+                spheres, by = model.cluster_labels_.numpy(), "pseudo-label (sphere)"
+            else:  # an evaluated checkpoint's training labels belong to other images (maybe other classes)
+                spheres, by = ((z[:, None] - centers[None]) ** 2).sum(-1).argmin(1), "nearest sphere"
+            plots.embedding_pca(z, spheres, data.y_train.numpy(), centers, staging / "embeddings_pca.png", by)
+        if data.x_test.dim() == 4:  # images (a table has no picture to show)
+            plots.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), staging / "extremes.png")
+        for png in sorted(staging.iterdir()):
+            os.replace(png, out / png.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+CHECKPOINT_OWNS = ("network", "objective", "clustering", "pretrain", "train", "model", "finch", "score", "seed")
+
+
+def checkpoint_settings(cfg: DictConfig, dataset_name: str, model: DeepSVDD, trained_run: dict) -> dict:
+    """The settings an evaluation records: the checkpoint's own (network, objective, training...), with
+    the command line's data. Command-line settings the checkpoint overrides are named in a warning."""
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    settings = dict(trained_run.get("settings") or {"network": model.network_.hparams, "score": model.score})
+    settings.update(dataset=dataset_name, dataset_options=_without(plain["dataset"], "_target_", *SWEPT),
+                    group=None if cfg.group.size is None else _without(plain["group"], "index", "size"))
+    given = {f"network.{k}": v for k, v in plain["network"].items() if k in settings["network"]}
+    given["score"] = cfg.score
+    own = {f"network.{k}": v for k, v in settings["network"].items()} | {"score": model.score}
+    ignored = {k: (v, own.get(k)) for k, v in given.items() if own.get(k) != v}
+    if ignored:
+        log.warning("ckpt_path: the checkpoint's own settings are used and recorded; ignoring the command line's %s",
+                    ", ".join(f"{k}={v!r} (checkpoint: {o!r})" for k, (v, o) in ignored.items()))
+    return settings
+
+
+def _without(d: dict, *keys) -> dict:
+    return {k: v for k, v in d.items() if k not in keys}

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import tempfile
 import time
 
 import numpy as np
 import torch
 
+from msvdd import persistence
 from msvdd.cache import cached_pretrain
 from msvdd.clustering import NoClustering
 from msvdd.errors import ConfigError
-from msvdd.networks import AutoEncoder, build_network
+from msvdd.networks import AutoEncoder
 from msvdd.objectives import OneClass, quantile_radii
 from msvdd.pretrain import pretrain_autoencoder
 from msvdd.spheres import SCORE_RULES, init_centers, score, sq_distances
@@ -189,39 +188,19 @@ class DeepSVDD:
     def embed(self, X) -> np.ndarray:
         return _embed(self.network_.encoder, _as_images(X), self.centers_.device).cpu().numpy()
 
-    # ---------------------------------------------------------------- persistence
+    # ---------------------------------------------------------------- persistence (msvdd.persistence)
     def save(self, path, data: dict | None = None) -> None:
-        """Write everything scoring needs; written to a temp file then renamed (never half-written).
+        """Write everything scoring needs to ``path``, atomically (see msvdd.persistence).
 
         ``data``: what scoring new data needs about the training data (preprocessing constants,
         training scores), kept as ``data_`` by ``load``; plain values and tensors only.
         """
-        state = {"format": 2, "network": self.network_.hparams, "data": data,
-                 "weights": {k: v.cpu() for k, v in self.network_.state_dict().items()},
-                 "centers": self.centers_.cpu(), "radii": self.radii_.cpu(),
-                 "score_radii": self.score_radii_.cpu(), "score": self.score, "seed": self.seed,
-                 "cluster_labels": self.cluster_labels_.cpu(), "history": self.history_}
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        os.close(fd)
-        torch.save(state, tmp)
-        os.replace(tmp, path)
+        persistence.save(self, path, data=data)
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> DeepSVDD:
-        state = torch.load(path, map_location=device, weights_only=True)
-        if state.get("format") != 2:  # format 1: msvdd's networks before they followed Ruff's code
-            raise ValueError(f"{path}: saved by an older msvdd whose networks differ; train it again")
-        net = build_network(state["network"])
-        net.load_state_dict(state["weights"])
-        model = cls(net, score=state["score"], seed=state["seed"])
-        model.network_ = net.to(device).eval()
-        model.centers_, model.radii_ = state["centers"], state["radii"]
-        model.score_radii_, model.cluster_labels_ = state["score_radii"], state["cluster_labels"]
-        model.n_clusters_, model.history_ = len(model.centers_), state["history"]
-        model.data_ = state.get("data")
-        model.cluster_sizes_ = torch.bincount(model.cluster_labels_, minlength=model.n_clusters_).tolist()
-        return model
+        """A model written by ``save``; a file that is not one raises a one-line ConfigError."""
+        return persistence.load(path, device)[0]
 
 
 def _as_images(X) -> torch.Tensor:
