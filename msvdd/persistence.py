@@ -54,12 +54,14 @@ def load(path, device: str = "cpu", input_shape=None):
         net = build_network(state["network"])
         net.load_state_dict(state["weights"])
         centers, radii = state["centers"].float(), state["radii"].float()
-        labels = state["cluster_labels"].long()
-        if centers.ndim != 2 or centers.shape[1] != net.rep_dim or radii.shape != (len(centers),):
+        score_radii, labels = state["score_radii"].float(), state["cluster_labels"].long()
+        k = len(centers)
+        if centers.ndim != 2 or centers.shape[1] != net.rep_dim or not radii.shape == score_radii.shape == (k,):
             raise ValueError(f"centers {tuple(centers.shape)} and radii {tuple(radii.shape)} do not fit "
                              f"a network of rep_dim {net.rep_dim}")
         if state["score"] not in SCORE_RULES:
             raise ValueError(f"unknown score rule {state['score']!r}")
+        sizes = torch.bincount(labels, minlength=k).tolist()
     except Exception as err:  # noqa: BLE001  wrong types, shapes, keys: all mean "not one of ours"
         raise _error(path, f"its model cannot be rebuilt ({type(err).__name__}: {_line(err)})") from None
     if input_shape is not None and tuple(input_shape) != tuple(net.input_shape):
@@ -67,10 +69,9 @@ def load(path, device: str = "cpu", input_shape=None):
                            f"{list(input_shape)}", allowed=f"a model of images of shape {list(input_shape)}")
     model = DeepSVDD(net, score=state["score"], seed=state["seed"])
     model.network_ = net.to(device).eval()
-    model.centers_, model.radii_ = centers.to(device), radii.to(device)
-    model.score_radii_, model.cluster_labels_ = state["score_radii"].float().to(device), labels
-    model.n_clusters_, model.history_ = len(centers), state["history"]
-    model.cluster_sizes_ = torch.bincount(labels, minlength=model.n_clusters_).tolist()
+    model.centers_, model.radii_, model.score_radii_ = centers.to(device), radii.to(device), score_radii.to(device)
+    model.cluster_labels_, model.n_clusters_, model.cluster_sizes_ = labels, len(centers), sizes
+    model.history_ = state["history"]
     run = state.get("run")
     return model, run if isinstance(run, dict) else {}
 
