@@ -65,13 +65,13 @@ def load(path, device: str = "cpu", input_shape=None):
     except Exception as err:  # noqa: BLE001  wrong types, shapes, keys: all mean "not one of ours"
         raise _error(path, f"its model cannot be rebuilt ({type(err).__name__}: {_line(err)})") from None
     if input_shape is not None and tuple(input_shape) != tuple(net.input_shape):
-        raise _error(path, f"its network takes images of shape {list(net.input_shape)}, the dataset's are "
-                           f"{list(input_shape)}", allowed=f"a model of images of shape {list(input_shape)}")
+        raise _error(path, f"its network takes inputs of shape {list(net.input_shape)}, the dataset's are "
+                           f"{list(input_shape)}", allowed=f"a model of inputs of shape {list(input_shape)}")
     model = DeepSVDD(net, score=state["score"], seed=state["seed"])
     model.network_ = net.to(device).eval()
     model.centers_, model.radii_, model.score_radii_ = centers.to(device), radii.to(device), score_radii.to(device)
     model.cluster_labels_, model.n_clusters_, model.cluster_sizes_ = labels, len(centers), sizes
-    model.history_ = state["history"]
+    model.history_, model.data_ = state["history"], state.get("data")
     run = state.get("run")
     return model, run if isinstance(run, dict) else {}
 

@@ -110,7 +110,7 @@ def test_bad_checkpoint_is_one_line_naming_it(case, trained, tmp_path):
 
 def test_model_of_another_image_shape_names_both_shapes(trained, tmp_path, no_download):
     write_mnist_like(tmp_path / "data" / "MNIST" / "raw")
-    with pytest.raises(ConfigError, match=r"takes images of shape \[1, 8, 8\], the dataset's are \[1, 28, 28\]"):
+    with pytest.raises(ConfigError, match=r"takes inputs of shape \[1, 8, 8\], the dataset's are \[1, 28, 28\]"):
         run(_cfg(tmp_path, f"ckpt_path={trained / 'model.pt'}", "dataset=mnist", "dataset.normal_classes=[0]",
                  f"dataset.root={tmp_path / 'data'}"), tmp_path / "eval")
     assert not (tmp_path / "eval" / "results.json").exists()
