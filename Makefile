@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast lint bench clean tune-demo
+.PHONY: install demo test test-fast lint bench clean tune-demo gpu-bundle gpu-check
 
 install: $(STAMP)
 
@@ -49,3 +49,11 @@ clean:
 ## tune-demo: an Optuna search on the digits' dev groups (resumes when run again)
 tune-demo: $(STAMP)
 	$(PY) -m msvdd -m hparams_search=digits_optuna
+
+## gpu-bundle: wheels (.whl/) and MNIST + Fashion-MNIST (.gpudata/) for a GPU machine without a package index
+gpu-bundle: $(STAMP)
+	PYTHON=$(PY) scripts/gpu_bundle.sh
+
+## gpu-check: on a GPU machine, a timed full-protocol slice of table_mnist and the full table's extrapolated time
+gpu-check:
+	scripts/gpu_check.sh
