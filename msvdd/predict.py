@@ -26,13 +26,21 @@ from msvdd.svdd import DeepSVDD
 log = logging.getLogger("msvdd.predict")
 
 
-def load_model(path: str) -> DeepSVDD:
+def check_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device != "cpu" and not (device.startswith("cuda") and torch.cuda.is_available()):
+        raise ConfigError("--device", device, "cpu, auto, or cuda[:N] on a machine with a GPU")
+    return device
+
+
+def load_model(path: str, device: str = "cpu") -> DeepSVDD:
     """A saved model with its preprocessing record; ConfigError when the file is not one."""
     allowed = "a model.pt written by a msvdd run (outputs/runs/<date>/<time>/model.pt)"
     if not Path(path).is_file():
         raise ConfigError("MODEL", path, allowed, "no such file")
     try:
-        model = DeepSVDD.load(path)
+        model = DeepSVDD.load(path, device=device)
     except Exception as err:  # noqa: BLE001  any unreadable or foreign file means the same to the user
         raise ConfigError("MODEL", path, allowed, f"cannot load it ({type(err).__name__})") from None
     if not (model.data_ or {}).get("preprocessing"):
@@ -48,9 +56,9 @@ def check_quantile(q) -> float | None:
 
 
 def predict(model_path: str, inputs: list[str], out: str, threshold_quantile: float | None = None,
-            show_progress: bool | None = None) -> dict[str, np.ndarray]:
+            device: str = "cpu", show_progress: bool | None = None) -> dict[str, np.ndarray]:
     """Score ``inputs`` with the model at ``model_path`` and write ``out``; returns the columns."""
-    q = check_quantile(threshold_quantile)
+    q, device = check_quantile(threshold_quantile), check_device(device)
     out_path = Path(out).expanduser().absolute()
     if not out_path.parent.is_dir():
         raise ConfigError("--out", out, "a file in an existing folder", f"no folder {out_path.parent}")
@@ -58,7 +66,7 @@ def predict(model_path: str, inputs: list[str], out: str, threshold_quantile: fl
         folder = Path(item).expanduser().absolute()
         if folder.is_dir() and out_path.is_relative_to(folder):
             raise ConfigError("--out", out, "a file outside the input folders", "msvdd never writes into data")
-    model = load_model(model_path)
+    model = load_model(model_path, device)
     names, x = read_inputs(inputs, model.data_["preprocessing"])
     show = sys.stderr.isatty() if show_progress is None else show_progress
     items = score_items(model, x, show_progress=show)
@@ -82,12 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="scores.csv", help="the CSV to write (default: scores.csv)")
     parser.add_argument("--threshold-quantile", type=float, default=None, metavar="Q",
                         help="flag scores above the Q-quantile of the training scores (default: the fitted radii)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), auto or cuda[:N]: the device of the run "
+                        "reproduces its test scores bit for bit")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, as runs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(max(1, args.threads))
     try:
-        predict(args.model, args.inputs, args.out, args.threshold_quantile)
+        predict(args.model, args.inputs, args.out, args.threshold_quantile, args.device)
     except ConfigError as err:
         print(f"msvdd-predict: error: {err}", file=sys.stderr)
         return 2

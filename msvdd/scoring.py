@@ -1,7 +1,8 @@
 """Per-item scores of a fitted model and the CSV they go into (a run's test items, msvdd.predict).
 
-Both a run and predict score through ``score_items``, in the estimator's own chunks, so predict
-reproduces a run's test scores bit for bit on the same machine.
+Both a run and predict score through ``score_items``, in the estimator's own chunks and on the model's
+device, so predict reproduces a run's test scores bit for bit on the same machine and device (a model
+trained on a GPU and scored on the CPU agrees to float32 rounding, not bit for bit).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ def score_items(model: DeepSVDD, X: torch.Tensor, show_progress: bool = False) -
     """score (model.score_samples), the nearest sphere (smallest ||phi(x) - c_k||^2 - R_k^2 with the
     fitted radii) and outside (1 when outside every fitted sphere: model.predict)."""
     scores, spheres, margins = [], [], []
+    device = model.centers_.device  # where score_samples computes, so the numbers are the same
     for start in tqdm(range(0, len(X), EVAL_BATCH), desc="score", leave=False, disable=not show_progress):
-        d = sq_distances(torch.from_numpy(model.embed(X[start:start + EVAL_BATCH])), model.centers_.cpu())
-        margin = d - model.radii_.cpu().to(d.dtype) ** 2
-        scores.append(score(d, model.score_radii_.cpu(), model.score))
-        spheres.append(margin.argmin(dim=1))
-        margins.append(margin.min(dim=1).values)
+        z = torch.from_numpy(model.embed(X[start:start + EVAL_BATCH])).to(device)
+        d = sq_distances(z, model.centers_)
+        margin = d - model.radii_.to(device, d.dtype) ** 2
+        scores.append(score(d, model.score_radii_.to(device), model.score).cpu())
+        spheres.append(margin.argmin(dim=1).cpu())
+        margins.append(margin.min(dim=1).values.cpu())
     margin = torch.cat(margins).numpy()
     return {"score": torch.cat(scores).numpy(), "sphere": torch.cat(spheres).numpy(),
             "outside": (margin > 0).astype(np.int64)}

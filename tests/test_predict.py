@@ -146,6 +146,7 @@ BAD = [  # (model: folder|table, args from the tmp dir, field, words)
     ("table", lambda d, m: [m, str(_csv_nan(d))], "INPUT", "2 rows hold NaN"),
     ("table", lambda d, m: [m, str(_csv_nan(d)), "--threshold-quantile", "1.5"], "--threshold-quantile",
      "allowed: a number in (0, 1)"),
+    ("table", lambda d, m: [m, str(d), "--device", "tpu"], "--device", "cpu, auto, or cuda"),
     ("table", lambda d, m: [m, str(d), "--out", str(d / "in_the_data.csv")], "--out", "outside the input"),
     ("table", lambda d, m: [m, str(d), "--out", str(d / "no" / "s.csv")], "--out", "no folder"),
 ]
