@@ -45,7 +45,7 @@ def write_csv(path: str | os.PathLike, columns: dict[str, list | np.ndarray]) ->
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f)
+            writer = csv.writer(f, lineterminator="\n")
             writer.writerow(names)
             writer.writerows(zip(*cells))
         os.replace(tmp, path)
