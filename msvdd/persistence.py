@@ -82,9 +82,16 @@ def _read(path: Path) -> dict:
     if path.is_dir():
         raise _error(path, "a folder, not a file")
     try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as err:
+        raise _error(path, f"cannot be read ({err.strerror})") from None
+    if not head.startswith((b"PK\x03\x04", b"\x80")):  # torch.save writes a zip (very old ones a pickle)
+        raise _error(path, "not a PyTorch file (a text file, results.json...?)")
+    try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001  text, JSON, truncated zip, foreign pickle: each raises its own
-        raise _error(path, f"not a readable PyTorch file ({type(err).__name__}: {_line(err)})") from None
+    except Exception as err:  # noqa: BLE001  truncated zip, foreign pickle: each raises its own
+        raise _error(path, f"a truncated or foreign PyTorch file ({type(err).__name__}: {_line(err)})") from None
     if not isinstance(state, dict):
         raise _error(path, f"holds a {type(state).__name__}, not an msvdd model")
     missing = [k for k in REQUIRED if k not in state]

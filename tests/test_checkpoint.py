@@ -85,11 +85,11 @@ def _old_format(trained, tmp_path):
 
 
 BAD = {
-    "text file": (lambda t, p: (p / "notes.txt").write_text("hello\n") and p / "notes.txt", "not a readable"),
+    "text file": (lambda t, p: (p / "notes.txt").write_text("hello\n") and p / "notes.txt", "not a PyTorch file"),
     "truncated": (lambda t, p: (p / "cut.pt").write_bytes((t / "model.pt").read_bytes()[:3000]) and p / "cut.pt",
-                  "not a readable"),
+                  "a truncated or foreign PyTorch file"),
     "folder": (lambda t, p: t, "a folder"),
-    "results.json": (lambda t, p: t / "results.json", "not a readable"),
+    "results.json": (lambda t, p: t / "results.json", "not a PyTorch file"),
     "missing": (lambda t, p: p / "nothing.pt", "no such file"),
     "cache entry": (lambda t, p: torch.save({"state": {}, "losses": []}, p / "e.pt") or p / "e.pt", "not an msvdd"),
     "older format": (_old_format, "older msvdd"),
