@@ -16,18 +16,16 @@ $(STAMP): pyproject.toml
 
 JOBS ?= 2
 SWEEP = $(PY) -m msvdd -m hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS)
-TABLE = $(PY) -m msvdd.table
 
-## demo: the main job on the embedded digits: sweep one-radius vs multi-radius, then print the table
+## demo: the main job on the embedded digits: Deep SVDD variants and baselines; the sweep prints the table
 demo: $(STAMP)
 	$(SWEEP) experiment=table_digits
-	$(TABLE) outputs/sweeps/table_digits --out outputs/tables/table_digits
 
 # table-%: a results table on real data (MSVDD_DATA must point at the data root); re-running resumes.
+# The sweep writes outputs/tables/table_NAME and prints it when it ends (a Hydra callback).
 table-%: $(STAMP)
 	@test -n "$(MSVDD_DATA)" || { echo "set MSVDD_DATA to the folder holding MNIST/, FashionMNIST/, cifar-10-batches-py/"; exit 2; }
 	$(SWEEP) experiment=table_$(subst -,_,$*)
-	$(TABLE) outputs/sweeps/table_$(subst -,_,$*) --out outputs/tables/table_$(subst -,_,$*)
 
 ## test: the whole test suite
 test: $(STAMP)

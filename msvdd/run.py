@@ -18,11 +18,13 @@ import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
+from threadpoolctl import threadpool_limits
 
 from msvdd import persistence, plots
 from msvdd.errors import ConfigError
 from msvdd.evaluate import pseudo_label_agreement, test_metrics
 from msvdd.groups import group_classes
+from msvdd.methods import canonical, method_of
 from msvdd.results import SCHEMA, read_complete, settings_id, versions, write_json_atomic
 from msvdd.scoring import score_items, write_csv
 from msvdd.sizing import check_required, explain_size, size_network
@@ -31,6 +33,7 @@ from msvdd.training import DEVICE_ONLY
 
 log = logging.getLogger(__name__)
 SWEPT = ("normal_classes", "root", "cache_dir")  # dataset fields that vary within a table or do not change results
+SHARED = ("network", "objective", "clustering", "pretrain", "train", "pretrain_cache", "seed", "score")
 
 
 def instantiate(node, **kwargs):
@@ -68,7 +71,8 @@ def run_settings(cfg: DictConfig, dataset_name: str, objective_name: str) -> dic
         "dataset_options": strip(plain["dataset"], "_target_", *SWEPT),
         "network": strip(plain["network"], "_target_"),
         "objective": {"name": objective_name, **strip(plain["objective"], "_target_")},
-        "pretrain": None if cfg.model.pretrain is None else strip(plain["pretrain"], "_target_", *DEVICE_ONLY),
+        "pretrain": None if cfg.model.get("pretrain", "") is None else strip(plain["pretrain"], "_target_",
+                                                                              *DEVICE_ONLY),
         "train": strip(plain["train"], "_target_", *DEVICE_ONLY),
         "score": cfg.score,
         "finch": plain["finch"],
@@ -82,6 +86,7 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(int(cfg.threads))
+    threadpool_limits(int(cfg.threads))  # BLAS/OpenMP threads of numpy and scikit-learn (the baselines) too
     instantiate(cfg.accel).apply()
     timings, t0 = {}, time.perf_counter()
 
@@ -89,22 +94,26 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     classes = normal_classes(cfg)
     dataset = instantiate(cfg.dataset, normal_classes=classes)
     size_network(cfg, dataset.input_shape)  # own data: reads the files to learn their shape
-    if cfg.ckpt_path:  # evaluate: the checkpoint's model and settings, the command line's data
+    baseline = cfg.model._target_.startswith("msvdd.baselines.")  # conf/method picks DeepSVDD or a baseline
+    if cfg.ckpt_path and not baseline:  # evaluate: the checkpoint's model and settings, the command line's data
         model, trained_run = persistence.load(cfg.ckpt_path, input_shape=dataset.input_shape)
         settings = checkpoint_settings(cfg, dataset.name, model, trained_run)
-        method = trained_run.get("method", "unknown")
+        method = canonical(trained_run.get("method", "unknown"))
     else:
         try:
-            model: DeepSVDD = instantiate(cfg.model, _convert_="all")
+            model = instantiate(cfg.model, _convert_="all")
         except ConfigError as err:
             raise explain_size(err, dataset.name, dataset.input_shape) from None
         model.validate(dataset.input_shape)
-        settings = run_settings(cfg, dataset.name, model.objective.name if model.objective else "one_class")
-        method, trained_run = (model.clustering.name if model.clustering else "none"), None
-    sid = settings_id(settings)
+        settings = run_settings(cfg, dataset.name, instantiate(cfg.objective).name)
+        method, trained_run = method_of(model), None
+        if cfg.ckpt_path:  # a saved baseline: this config's settings, the file's fitted detector
+            model, trained_run = type(model).load(cfg.ckpt_path), {"method": method}
+    sid, options = settings_id(settings), method_options(cfg)
 
     done = read_complete(out / "results.json", sid)
-    same_job = done and [done[k] for k in ("method", "seed", "normal_classes")] == [method, cfg.seed, classes]
+    same_job = done and [canonical(done["method"]), done["seed"], done["normal_classes"],
+                         done.get("method_options", options)] == [method, cfg.seed, classes, options]
     if same_job and cfg.ckpt_path is None:
         log.info("results.json is complete for this job: skipping (AUROC %.4f)", done["auroc"])
         return float(done["auroc"])
@@ -122,17 +131,19 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     y_test = data.y_test.numpy()
     metrics = test_metrics(y_test, scores)
     timings["evaluate"] = time.perf_counter() - t
-    log.info("%s %s classes %s: AUROC %.4f, AP %.4f, %d sphere(s)", dataset.name, method, classes,
-             metrics["auroc"], metrics["average_precision"], model.n_clusters_)
+    log.info("%s %s classes %s: AUROC %.4f, AP %.4f", dataset.name, method, classes,
+             metrics["auroc"], metrics["average_precision"])
 
     # 3. Files: model and plots first, results.json last (its presence means the run is complete).
-    if not cfg.ckpt_path:  # what msvdd.predict needs to score new data, and the run (evaluating it records it)
+    if not cfg.ckpt_path and baseline:
+        model.save(out / "model.pt")
+    elif not cfg.ckpt_path:  # what msvdd.predict needs to score new data, and the run (evaluating it records it)
         persistence.save(model, out / "model.pt",
                          data={"preprocessing": data.preprocessing, "dataset": dataset.name,
                                "train_scores": torch.from_numpy(model.score_samples(data.x_train))},
                          run={"dataset": dataset.name, "normal_classes": classes, "method": method,
                               "settings": settings, "settings_id": sid})
-    if data.names_test is not None:  # own data: which of the user's test items look anomalous
+    if data.names_test is not None and not baseline:  # own data: which of the user's test items look anomalous
         write_test_scores(model, data, getattr(dataset, "class_names", None), out / "test_scores.csv")
     if cfg.plots:
         t = time.perf_counter()
@@ -140,6 +151,7 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
         timings["plots"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     record = _record(cfg, dataset.name, classes, method, model, data, metrics, settings, sid, timings)
+    record["method_options"] = options
     if trained_run is not None:
         record["checkpoint"] = {"path": str(Path(cfg.ckpt_path).absolute()), **_without(trained_run, "settings")}
     write_json_atomic(out / "results.json", record)
@@ -155,23 +167,22 @@ def write_test_scores(model: DeepSVDD, data, class_names, path: Path) -> None:
                      "anomaly": data.y_test.tolist()})
 
 
+def method_options(cfg: DictConfig) -> dict:
+    """The model's own options (a baseline's k, its feature space...): a changed option reruns the job."""
+    plain = OmegaConf.to_container(cfg.model, resolve=True)
+    return {k: v for k, v in plain.items() if k not in SHARED}
+
+
 def _record(cfg, dataset_name, classes, method, model, data, metrics, settings, sid, timings) -> dict:
     trained = not cfg.ckpt_path
-    info = getattr(model, "clustering_info_", {})
-    ari = None
-    if trained and method != "none":
-        ari = pseudo_label_agreement(data.y_train.numpy(), model.cluster_labels_.numpy())
+    fitted = _svdd_fields(model, data, trained, method) if isinstance(model, DeepSVDD) else _baseline_fields(model)
     return {
         "schema": SCHEMA, "status": "complete", "mode": "train" if trained else "evaluate",
         "dataset": dataset_name, "normal_classes": classes,
         "group": None if cfg.group.size is None else OmegaConf.to_container(cfg.group),
         "method": method, "objective": (settings.get("objective") or {}).get("name"),
-        "score_rule": model.score, "seed": model.seed, **metrics,
-        "n_clusters": model.n_clusters_, "cluster_sizes": model.cluster_sizes_,
-        "radii": model.radii_.tolist(), "ari": ari, "clustering": info,
-        "single_sphere_fallback": bool(info.get("single_cluster_fallback", False)),
+        "score_rule": getattr(model, "score", cfg.score), "seed": model.seed, **metrics, **fitted,
         "pretrain_cached": bool(getattr(model, "pretrain_cached_", False)),
-        "final_loss": model.history_["loss"][-1] if model.history_.get("loss") else None,
         "n_train": len(data.x_train), "n_test": len(data.x_test),
         "settings": settings, "settings_id": sid, "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "versions": versions(), "config": _without(OmegaConf.to_container(cfg, resolve=True),
@@ -179,13 +190,28 @@ def _record(cfg, dataset_name, classes, method, model, data, metrics, settings, 
     }
 
 
-def _plots(model: DeepSVDD, data, scores: np.ndarray, metrics: dict, method: str, out: Path, trained: bool) -> None:
+def _svdd_fields(model: DeepSVDD, data, trained: bool, method: str) -> dict:
+    info = getattr(model, "clustering_info_", {})
+    ari = None
+    if trained and method != "svdd_one":
+        ari = pseudo_label_agreement(data.y_train.numpy(), model.cluster_labels_.numpy())
+    return {"n_clusters": model.n_clusters_, "cluster_sizes": model.cluster_sizes_,
+            "radii": model.radii_.tolist(), "ari": ari, "clustering": info,
+            "single_sphere_fallback": bool(info.get("single_cluster_fallback", False)),
+            "final_loss": model.history_["loss"][-1] if model.history_.get("loss") else None}
+
+
+def _baseline_fields(model) -> dict:
+    return {"n_clusters": None, "ari": None, "baseline": model.describe()}
+
+
+def _plots(model, data, scores: np.ndarray, metrics: dict, method: str, out: Path, trained: bool) -> None:
     """All the PNGs or none: drawn into a hidden folder and moved in only when every one succeeded."""
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".plots-"))
     try:
         title = f"{data.name} {list(data.normal_classes)} · {method}"
         plots.roc(data.y_test.numpy(), scores, metrics["auroc"], title, staging / "roc.png")
-        if model.history_.get("loss"):
+        if getattr(model, "history_", {}).get("loss"):
             plots.training_curves(model.history_, staging / "training.png")
             z, centers = model.embed(data.x_train), model.centers_.cpu().numpy()
             if trained:

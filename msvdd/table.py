@@ -19,18 +19,16 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from msvdd.methods import CLUSTERED, METHODS, SHORT, canonical
 from msvdd.table_plot import detail_view, latex, main_view, markdown, plot_auroc
 
-METHODS = {"none": "Deep SVDD (one radius)", "finch": "Multi-radius (FINCH)",
-           "kmeans": "Multi-radius (k-means)", "oracle": "Multi-radius (oracle labels)"}  # in table order
 # The seed's reported AUROC (%) by dataset, method and group size; source: docs/method.md, "Numbers"
 # (MNIST: the seed's table; CIFAR-10: the seed's report). The seed's multi-radius code used true labels.
 SEED_REPORTED = {
-    "mnist": {"none": {2: 94.34, 3: 91.22, 4: 89.23}, "oracle": {2: 96.32, 3: 94.13, 4: 93.36}},
-    "cifar10": {"none": {2: 57, 3: 54}, "oracle": {2: 60.2, 3: 59.31}},
+    "mnist": {"svdd_one": {2: 94.34, 3: 91.22, 4: 89.23}, "svdd_oracle": {2: 96.32, 3: 94.13, 4: 93.36}},
+    "cifar10": {"svdd_one": {2: 57, 3: 54}, "svdd_oracle": {2: 60.2, 3: 59.31}},
 }
-SEED_COLUMNS = {"none": "seed: one radius", "oracle": "seed: multi-radius (oracle)"}
-CLUSTERED = ("finch", "kmeans")  # methods whose cluster count and ARI are worth showing per group
+SEED_COLUMNS = {"svdd_one": "seed: one radius", "svdd_oracle": "seed: multi-radius (oracle)"}
 COLUMNS = ["path", "dataset", "method", "objective", "score_rule", "seed", "group_size", "group_index",
            "group_split", "group_seed", "classes", "auroc", "average_precision", "n_clusters", "ari",
            "settings", "settings_id", "pretrain_cached", "timings"]
@@ -71,7 +69,7 @@ def _overrides(job: Path) -> list[str] | None:
 
 def _row(data: dict, job: Path) -> dict:
     group, classes = data.get("group") or {}, tuple(int(c) for c in data["normal_classes"])
-    return {"path": str(job), "dataset": data.get("dataset"), "method": data["method"],
+    return {"path": str(job), "dataset": data.get("dataset"), "method": canonical(data["method"]),
             "objective": data.get("objective"), "score_rule": data.get("score_rule"), "seed": data["seed"],
             "group_size": group.get("size", len(classes)), "group_index": group.get("index"),
             "group_split": group.get("split"), "group_seed": group.get("seed"), "classes": classes,
@@ -263,7 +261,7 @@ def write_table(runs: pd.DataFrame, failed: list[dict], out_dir, date: str | Non
     view = main_view(summary, methods, METHODS, SEED_COLUMNS)
     md = "\n\n".join([f"# AUROC (%) on {dataset}", markdown(view), "\n".join(f"- {n}" for n in note_lines),
                       "## Per group (mean over seeds)",
-                      markdown(detail_view(det, methods, METHODS, CLUSTERED)),
+                      markdown(detail_view(det, methods, METHODS, CLUSTERED, SHORT)),
                       _listing("Failed, incomplete or duplicate runs (not counted)", _failed_lines(failed)),
                       _listing("Missing runs (includes those not counted above)", miss)]) + "\n"
     (out / "table.md").write_text(md)

@@ -42,7 +42,7 @@ def main_view(summary: pd.DataFrame, methods: list[str], labels: dict, seed_labe
     return view
 
 
-def detail_view(det: pd.DataFrame, methods: list[str], labels: dict, clustered) -> pd.DataFrame:
+def detail_view(det: pd.DataFrame, methods: list[str], labels: dict, clustered, short: dict) -> pd.DataFrame:
     """The per-group table as text: mean over seeds per method, cluster count and ARI where clustered."""
     view = pd.DataFrame({"size": det.group_size, "classes": det.classes})
     view.insert(1, "group", [f"#{int(i)}" if pd.notna(i) else "?" for i in det.group_index])
@@ -50,7 +50,7 @@ def detail_view(det: pd.DataFrame, methods: list[str], labels: dict, clustered) 
         means = det[[f"{m}_mean", f"{m}_n"]].values
         view[labels.get(m, m)] = [cell(a, None, n, spread=False) for a, n in means]
         if m in clustered:
-            name = {"finch": "FINCH", "kmeans": "k-means"}.get(m, m)
+            name = short.get(m, m)
             view[f"{name} clusters"] = [_number(v, ".1f") for v in det[f"{m}_clusters"]]
             view[f"{name} ARI"] = [_number(v, ".2f") for v in det[f"{m}_ari"]]
     return view

@@ -24,7 +24,7 @@ def test_full_run_beats_chance_and_writes_everything(make_cfg, tmp_path, shared_
     auroc = run(cfg, tmp_path / "run")
     assert auroc > 0.8
     record = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert record["status"] == "complete" and record["method"] == method
+    assert record["status"] == "complete" and record["method"] == f"svdd_{'one' if method == 'none' else method}"
     assert record["auroc"] == pytest.approx(auroc) and 0 < record["average_precision"] <= 1
     assert record["normal_classes"] == [0, 1, 3] and record["dataset"] == "digits"
     assert sum(record["cluster_sizes"]) == record["n_train"] and len(record["radii"]) == record["n_clusters"]

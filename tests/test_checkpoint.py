@@ -48,10 +48,10 @@ def test_evaluation_records_the_checkpoints_settings_not_the_command_lines(train
     assert record["mode"] == "evaluate" and record["auroc"] == original["auroc"]
     assert record["settings"]["network"]["rep_dim"] == 16 and record["settings"] == original["settings"]
     assert record["settings_id"] == original["settings_id"]
-    assert (record["method"], record["seed"], record["objective"]) == ("oracle", 1, "one_class")
+    assert (record["method"], record["seed"], record["objective"]) == ("svdd_oracle", 1, "one_class")
     assert "network" not in record["config"] and "seed" not in record["config"]  # nothing says 64 or 7
     assert '"rep_dim": 64' not in json.dumps(record) and '"rep_dim": 16' in json.dumps(record)
-    assert record["checkpoint"]["normal_classes"] == [0, 1, 3] and record["checkpoint"]["method"] == "oracle"
+    assert record["checkpoint"]["normal_classes"] == [0, 1, 3] and record["checkpoint"]["method"] == "svdd_oracle"
     assert any("network.rep_dim=64" in r.message for r in caplog.records)
 
 

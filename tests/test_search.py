@@ -1,5 +1,6 @@
 """The shipped Optuna search on the real app: dev groups only, SQLite study that resumes."""
 
+import json
 import subprocess
 import sys
 
@@ -29,3 +30,19 @@ def test_digits_search_runs_on_dev_groups_and_resumes(tmp_path):
     assert (tmp_path / "optuna" / "digits_optuna" / "trials.csv").exists()
     for log in (tmp_path / "optuna" / "digits_optuna").rglob("results.json"):
         assert '"split": "dev"' in log.read_text()  # trials never touch the table's groups
+
+
+def test_a_baseline_is_tuned_on_dev_groups_like_any_run(tmp_path):
+    cmd = [sys.executable, "-m", "msvdd", "-m", "hparams_search=digits_knn_optuna", f"paths.root_dir={tmp_path}",
+           "hydra.sweeper.n_trials=3"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    storage = f"sqlite:///{tmp_path / 'optuna' / 'digits_knn_optuna.db'}"
+    trials = optuna.load_study(study_name="digits_knn_optuna", storage=storage).trials
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3 and all(0.8 < t.value <= 1 for t in trials)
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 3  # three different settings tried
+    records = [json.loads(p.read_text()) for p in (tmp_path / "optuna" / "digits_knn_optuna").rglob("results.json")]
+    assert len(records) == 9  # 3 trials x dev groups of sizes 2, 3, 4
+    assert {r["method"] for r in records} == {"knn"} and {r["group"]["split"] for r in records} == {"dev"}
+    tried = {(r["method_options"]["n_neighbors"], r["method_options"]["features"]["n_components"]) for r in records}
+    assert tried == {(t.params["model.n_neighbors"], t.params["features.n_components"]) for t in trials}

@@ -32,31 +32,39 @@ def _results(tmp_path):
 
 def test_basic_launcher_sweep_shares_pretraining_and_feeds_the_table(tmp_path):
     # FINCH's options sit at the top level: one override line serves every method of the sweep
-    proc = _sweep(tmp_path, "clustering=none,finch,oracle", "finch.min_cluster_size=0.1", "finch.metric=euclidean")
+    proc = _sweep(tmp_path, "method=svdd_one,svdd_finch,svdd_oracle,ae_recon", "finch.min_cluster_size=0.1",
+                  "finch.metric=euclidean")
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = _results(tmp_path)
-    assert set(runs) == {"none", "finch", "oracle"}
-    assert runs["finch"]["clustering"]["metric"] == "euclidean"
+    assert set(runs) == {"svdd_one", "svdd_finch", "svdd_oracle", "ae_recon"}
+    assert runs["svdd_finch"]["clustering"]["metric"] == "euclidean"
     assert all(r["normal_classes"] == [0, 3] and r["group"]["size"] == 2 for r in runs.values())
-    # the first job pretrains; the other two methods reuse its cached autoencoder
-    assert sorted(r["pretrain_cached"] for r in runs.values()) == [False, True, True]
+    # the first job pretrains; the other methods, the ae_recon baseline included, reuse its cached autoencoder
+    assert [runs[m]["pretrain_cached"] for m in ("svdd_one", "svdd_finch", "svdd_oracle", "ae_recon")] == [
+        False, True, True, True]
     assert len(list((tmp_path / "cache" / "pretrain").glob("*.pt"))) == 1
+    # the sweep wrote and printed its own table (the Hydra callback of the table experiments)
+    table = pd.read_csv(tmp_path / "tables" / "table_digits" / "table.csv")
+    assert table[["svdd_one_n", "svdd_finch_n", "svdd_oracle_n", "ae_recon_n"]].values.tolist() == [[1, 1, 1, 1]]
+    assert table["svdd_oracle_mean"].iloc[0] == pytest.approx(100 * runs["svdd_oracle"]["auroc"])
+    assert "| group size | Deep SVDD (one radius) | Multi-radius (FINCH) | Multi-radius (oracle labels) | " \
+           "AE reconstruction |" in proc.stdout
+    assert f"table written to {tmp_path / 'tables' / 'table_digits'}" in proc.stdout
+    # the table step still serves tables over several sweeps
     assert table_main([str(tmp_path / "sweeps"), "--out", str(tmp_path / "table"), "--quiet"]) == 0
-    table = pd.read_csv(tmp_path / "table" / "table.csv")
-    assert table[["none_n", "finch_n", "oracle_n"]].values.tolist() == [[1, 1, 1]]
-    assert table["oracle_mean"].iloc[0] == pytest.approx(100 * runs["oracle"]["auroc"])
+    assert pd.read_csv(tmp_path / "table" / "table.csv").equals(table)
 
 
 def test_submitit_local_launcher_runs_the_same_sweep(tmp_path):
-    proc = _sweep(tmp_path, "clustering=none,oracle", "hydra/launcher=submitit_local",
+    proc = _sweep(tmp_path, "method=svdd_one,svdd_oracle", "hydra/launcher=submitit_local",
                   "hydra.launcher.timeout_min=10")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert set(_results(tmp_path)) == {"none", "oracle"}
+    assert set(_results(tmp_path)) == {"svdd_one", "svdd_oracle"}
 
 
 def test_killed_sweep_resumes_without_redoing_complete_jobs(tmp_path):
     cmd = [sys.executable, "-m", "msvdd", "-m", *TINY[:-2], "pretrain.epochs=20", "train.epochs=20",
-           f"paths.root_dir={tmp_path}", "clustering=none,oracle,kmeans"]
+           f"paths.root_dir={tmp_path}", "method=svdd_one,svdd_oracle,svdd_kmeans"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 240
@@ -73,6 +81,6 @@ def test_killed_sweep_resumes_without_redoing_complete_jobs(tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.count("skipping") + again.stderr.count("skipping") >= 1
     final = _results(tmp_path)
-    assert set(final) == {"none", "oracle", "kmeans"}
+    assert set(final) == {"svdd_one", "svdd_oracle", "svdd_kmeans"}
     (method,) = first
     assert final[method]["timings_s"] == first[method]["timings_s"]  # the complete job was not rerun

@@ -31,7 +31,7 @@ def job(root, name, *, results=True, overrides=None, **fields):
     return folder
 
 
-def result(dataset="mnist", method="none", size=2, index=0, seed=0, auroc=0.9, settings=None, group=True,
+def result(dataset="mnist", method="svdd_one", size=2, index=0, seed=0, auroc=0.9, settings=None, group=True,
            **extra):
     settings = json.loads(json.dumps(settings or SETTINGS))
     settings["dataset"] = dataset
@@ -39,8 +39,8 @@ def result(dataset="mnist", method="none", size=2, index=0, seed=0, auroc=0.9, s
             "group": {"size": size, "index": index, "count": 10, "seed": 0, "split": "table"}
             if group else None,
             "method": method, "objective": "one_class", "score_rule": "min_margin", "seed": seed,
-            "auroc": auroc, "average_precision": 0.8, "n_clusters": 1 if method == "none" else size,
-            "cluster_sizes": [], "radii": [], "ari": None if method == "none" else 0.9,
+            "auroc": auroc, "average_precision": 0.8, "n_clusters": 1 if method == "svdd_one" else size,
+            "cluster_sizes": [], "radii": [], "ari": None if method == "svdd_one" else 0.9,
             "settings": settings, "settings_id": "x" + json.dumps(settings, sort_keys=True)[-8:]}
     data.update(extra)
     return data
@@ -63,9 +63,9 @@ def test_mean_std_and_count(tmp_path):
     runs, failed = collect_runs([root])
     assert len(runs) == 3 and failed == []
     summary = summarise(runs)
-    assert summary.loc[2, "none_mean"] == pytest.approx(92.0)
-    assert summary.loc[2, "none_std"] == pytest.approx(2.8284271, rel=1e-6)  # ddof=1
-    assert summary.loc[2, "none_n"] == 2
+    assert summary.loc[2, "svdd_one_mean"] == pytest.approx(92.0)
+    assert summary.loc[2, "svdd_one_std"] == pytest.approx(2.8284271, rel=1e-6)  # ddof=1
+    assert summary.loc[2, "svdd_one_n"] == 2
     md = write_table(runs, failed, tmp_path / "out", date="2024-01-02")
     assert "| 2 | 92.00 ± 2.83 (n=2) |" in md
     assert "| 3 | 80.00 ± — (n=1) |" in md
@@ -74,20 +74,23 @@ def test_mean_std_and_count(tmp_path):
 
 def test_methods_in_order_with_labels(tmp_path):
     root = tmp_path / "sweep"
-    for i, m in enumerate(["oracle", "kmeans", "none", "finch"]):
+    names = ["ae_recon", "svdd_oracle", "ocsvm", "kmeans", "knn", "none", "iforest", "svdd_finch", "lof"]
+    for i, m in enumerate(names):  # "kmeans", "none": method names in results.json before the method group
         job(root, str(i), method=m, auroc=0.9 + i / 100)
     header = table_md(tmp_path, root).splitlines()[2]
     labels = ["Deep SVDD (one radius)", "Multi-radius (FINCH)", "Multi-radius (k-means)",
-              "Multi-radius (oracle labels)"]
-    assert [header.index(label) for label in labels] == sorted(header.index(label) for label in labels)
+              "Multi-radius (oracle labels)", "kNN distance", "LOF", "Isolation Forest", "OC-SVM",
+              "AE reconstruction"]
+    assert header.startswith("| group size | " + " | ".join(labels) + " |")
+    assert "| 2 | 95.00 ± — (n=1) | 97.00 ± — (n=1) | 93.00" in table_md(tmp_path, root)  # legacy names mapped
 
 
 def test_seed_columns_for_mnist_only(tmp_path):
     for dataset in ("mnist", "digits"):
         root = tmp_path / dataset
         for size in (2, 3):
-            job(root, f"{size}n", dataset=dataset, size=size, method="none")
-            job(root, f"{size}o", dataset=dataset, size=size, method="oracle")
+            job(root, f"{size}n", dataset=dataset, size=size, method="svdd_one")
+            job(root, f"{size}o", dataset=dataset, size=size, method="svdd_oracle")
         runs, failed = collect_runs([root])
         md = write_table(runs, failed, tmp_path / f"out_{dataset}")
         if dataset == "mnist":
@@ -99,7 +102,7 @@ def test_seed_columns_for_mnist_only(tmp_path):
 
 
 def test_seed_columns_for_cifar10(tmp_path):
-    job(tmp_path / "s", "0", dataset="cifar10", method="none")
+    job(tmp_path / "s", "0", dataset="cifar10", method="svdd_one")
     md = table_md(tmp_path, tmp_path / "s")
     assert row_of(md, 2).endswith("| 57 | 60.2 |")
 
@@ -123,9 +126,9 @@ def test_failed_jobs_are_listed_with_overrides(tmp_path, capsys):
     root = tmp_path / "sweep"
     job(root, "0")
     job(root, "1", index=1, results=False, overrides=["group.index=1", "method=none"])
-    job(root, "2", index=1, method="finch", results="{not json")
-    job(root, "3", method="finch", status="running")
-    job(root, "4", method="oracle", auroc=None)
+    job(root, "2", index=1, method="svdd_finch", results="{not json")
+    job(root, "3", method="svdd_finch", status="running")
+    job(root, "4", method="svdd_oracle", auroc=None)
     runs, failed = collect_runs([root])
     assert len(runs) == 1
     reasons = {f["path"].rsplit("/", 1)[1]: f for f in failed}
@@ -147,13 +150,13 @@ def test_failed_jobs_are_listed_with_overrides(tmp_path, capsys):
 def test_missing_combination_is_listed(tmp_path):
     root = tmp_path / "sweep"
     for seed in (0, 1):
-        for method in ("none", "finch"):
+        for method in ("svdd_one", "svdd_finch"):
             job(root, f"{seed}{method}", seed=seed, method=method)
-    job(root, "g1", index=1, method="none", seed=0)
+    job(root, "g1", index=1, method="svdd_one", seed=0)
     md = table_md(tmp_path, root)
     section = md.split("## Missing runs")[1]
     assert "(3)" in section.splitlines()[0]
-    for seed, method in ((0, "finch"), (1, "none"), (1, "finch")):
+    for seed, method in ((0, "svdd_finch"), (1, "svdd_one"), (1, "svdd_finch")):
         line = f"size 2, group #1 [0, 4], seed {seed}, method {method}"
         assert f"- {line}" in section
 
@@ -202,7 +205,7 @@ def test_mixed_settings_name_the_keys_and_values(tmp_path, capsys):
     other["train"]["n_epochs"] = 20
     job(root, "0")
     job(root, "1", index=1)
-    job(root, "2", method="finch", settings=other)
+    job(root, "2", method="svdd_finch", settings=other)
     runs, failed = collect_runs([root])
     with pytest.raises(MixedSettingsError) as info:
         write_table(runs, failed, tmp_path / "out")
@@ -216,7 +219,7 @@ def test_mixed_settings_name_the_keys_and_values(tmp_path, capsys):
 
 def test_different_classes_for_one_group_index_is_an_error(tmp_path):
     job(tmp_path / "s", "0", normal_classes=[1, 7])
-    job(tmp_path / "s", "1", normal_classes=[2, 3], method="finch")
+    job(tmp_path / "s", "1", normal_classes=[2, 3], method="svdd_finch")
     runs, failed = collect_runs([tmp_path / "s"])
     with pytest.raises(MixedSettingsError, match=r"group size 2 #0 = \[1, 7\] \(1 run\), \[2, 3\] \(1 run\)"):
         write_table(runs, failed, tmp_path / "out")
@@ -226,7 +229,7 @@ def test_files_written(tmp_path):
     root = tmp_path / "sweep"
     for seed in (0, 1):
         job(root, f"n{seed}", seed=seed, auroc=0.90 + seed * 0.04)
-        job(root, f"f{seed}", seed=seed, method="finch", auroc=0.95, n_clusters=2 + seed,
+        job(root, f"f{seed}", seed=seed, method="svdd_finch", auroc=0.95, n_clusters=2 + seed,
             ari=0.5 + seed * 0.2)
     runs, failed = collect_runs([root])
     write_table(runs, failed, tmp_path / "out")
@@ -234,13 +237,13 @@ def test_files_written(tmp_path):
     assert {p.name for p in out.iterdir()} == {"table.md", "table.csv", "table.tex", "table_detail.csv",
                                                "auroc.png"}
     table = pd.read_csv(out / "table.csv")
-    assert table.loc[0, "group_size"] == 2 and table.loc[0, "none_n"] == 2
-    assert table.loc[0, "none_mean"] == pytest.approx(92.0)
-    assert table.loc[0, "seed_none"] == pytest.approx(94.34)
+    assert table.loc[0, "group_size"] == 2 and table.loc[0, "svdd_one_n"] == 2
+    assert table.loc[0, "svdd_one_mean"] == pytest.approx(92.0)
+    assert table.loc[0, "seed_svdd_one"] == pytest.approx(94.34)
     detail = pd.read_csv(out / "table_detail.csv")
-    assert detail.loc[0, "classes"] == "[1, 7]" and detail.loc[0, "finch_n"] == 2
-    assert detail.loc[0, "finch_clusters"] == pytest.approx(2.5)
-    assert detail.loc[0, "finch_ari"] == pytest.approx(0.6)
+    assert detail.loc[0, "classes"] == "[1, 7]" and detail.loc[0, "svdd_finch_n"] == 2
+    assert detail.loc[0, "svdd_finch_clusters"] == pytest.approx(2.5)
+    assert detail.loc[0, "svdd_finch_ari"] == pytest.approx(0.6)
     md = (out / "table.md").read_text()
     assert "| 2 | #0 | [1, 7] | 92.00 (n=2) | 95.00 (n=2) | 2.5 | 0.60 |" in md
     tex = (out / "table.tex").read_text()
@@ -274,9 +277,9 @@ def test_cli_no_results_exits_2_naming_paths(tmp_path, capsys):
 
 def test_compute_and_cache_saving_line(tmp_path):
     root = tmp_path / "sweep"
-    job(root, "a", method="none", pretrain_cached=False, timings_s={"pretrain": 6.0, "total": 10.0})
-    job(root, "b", method="finch", pretrain_cached=True, timings_s={"pretrain": 0.1, "total": 4.0})
-    job(root, "c", method="oracle", pretrain_cached=True, timings_s={"pretrain": 0.1, "total": 4.0})
+    job(root, "a", method="svdd_one", pretrain_cached=False, timings_s={"pretrain": 6.0, "total": 10.0})
+    job(root, "b", method="svdd_finch", pretrain_cached=True, timings_s={"pretrain": 0.1, "total": 4.0})
+    job(root, "c", method="svdd_oracle", pretrain_cached=True, timings_s={"pretrain": 0.1, "total": 4.0})
     md = table_md(tmp_path, root)
     # 18 s spent; the two cached runs would each have pretrained for 6 s: 12 / (18 + 12) = 40 %
     assert ("compute: 18.0 s over 3 runs (6.0 s of it pretraining); 2 runs reused a cached autoencoder, "

@@ -1,0 +1,142 @@
+"""The classic detectors, each a thin scikit-learn wrapper with msvdd's sign convention.
+
+Scores are higher for more anomalous points. Each detector fits on the normal training data in the
+feature space chosen in config (``conf/features``); ``Baseline`` (base.py) does the rest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.ensemble import IsolationForest
+from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
+from sklearn.svm import OneClassSVM
+
+from msvdd.baselines.base import Baseline
+from msvdd.errors import ConfigError
+
+AGGREGATES = ("mean", "kth")
+
+
+def _positive_int(field: str, value, allowed: str = "an int >= 1") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(field, value, allowed)
+
+
+class KNNDetector(Baseline):
+    """Distance to the k nearest training points: mean over the k (``aggregate=mean``) or the k-th.
+
+    A training point's own score leaves the point itself out, so ``threshold_`` is not optimistic.
+    """
+
+    name = "knn"
+
+    def __init__(self, n_neighbors: int = 5, aggregate: str = "mean", features=None, contamination: float = 0.1,
+                 seed: int = 0):
+        self.n_neighbors, self.aggregate, self.features = n_neighbors, aggregate, features
+        self.contamination, self.seed = contamination, seed
+
+    def _validate(self) -> None:
+        _positive_int("model.n_neighbors", self.n_neighbors)
+        if self.aggregate not in AGGREGATES:
+            raise ConfigError("model.aggregate", self.aggregate, ", ".join(AGGREGATES))
+
+    def _fit(self, Z: np.ndarray) -> np.ndarray:
+        if self.n_neighbors >= len(Z):
+            raise ConfigError("model.n_neighbors", self.n_neighbors,
+                              f"an int from 1 to the number of training points - 1 ({len(Z) - 1})")
+        self.nn_ = NearestNeighbors(n_neighbors=self.n_neighbors).fit(Z)
+        dist, _ = self.nn_.kneighbors(n_neighbors=self.n_neighbors)  # no argument: excludes each point itself
+        return self._aggregate(dist)
+
+    def _score(self, Z: np.ndarray) -> np.ndarray:
+        return self._aggregate(self.nn_.kneighbors(Z)[0])
+
+    def _aggregate(self, dist: np.ndarray) -> np.ndarray:
+        return dist.mean(1) if self.aggregate == "mean" else dist[:, -1]
+
+
+class LOFDetector(Baseline):
+    """Local outlier factor in novelty mode: density of a point relative to its neighbours' densities."""
+
+    name = "lof"
+
+    def __init__(self, n_neighbors: int = 20, features=None, contamination: float = 0.1, seed: int = 0):
+        self.n_neighbors, self.features, self.contamination, self.seed = n_neighbors, features, contamination, seed
+
+    def _validate(self) -> None:
+        _positive_int("model.n_neighbors", self.n_neighbors)
+
+    def _fit(self, Z: np.ndarray) -> np.ndarray:
+        self.lof_ = LocalOutlierFactor(n_neighbors=self.n_neighbors, novelty=True).fit(Z)
+        return -self.lof_.negative_outlier_factor_
+
+    def _score(self, Z: np.ndarray) -> np.ndarray:
+        return -self.lof_.score_samples(Z)
+
+
+class IForestDetector(Baseline):
+    """Isolation Forest: points that random axis-aligned splits isolate quickly are anomalous."""
+
+    name = "iforest"
+
+    def __init__(self, n_estimators: int = 100, max_samples="auto", features=None, contamination: float = 0.1,
+                 seed: int = 0):
+        self.n_estimators, self.max_samples, self.features = n_estimators, max_samples, features
+        self.contamination, self.seed = contamination, seed
+
+    def _validate(self) -> None:
+        _positive_int("model.n_estimators", self.n_estimators)
+        ms = self.max_samples
+        if ms != "auto" and (isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms <= 0
+                             or (isinstance(ms, float) and ms > 1)):
+            raise ConfigError("model.max_samples", ms, "auto, an int >= 1, or a fraction in (0, 1]")
+
+    def _fit(self, Z: np.ndarray) -> np.ndarray:
+        self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
+                                       random_state=self.seed).fit(Z)
+        return -self.forest_.score_samples(Z)
+
+    def _score(self, Z: np.ndarray) -> np.ndarray:
+        return -self.forest_.score_samples(Z)
+
+
+class OCSVMDetector(Baseline):
+    """One-class SVM with an RBF kernel (Schölkopf et al.), trained on a seeded subsample.
+
+    Its fit time grows about quadratically with the training set, so at most ``max_train`` training
+    points (default 10,000, drawn without replacement with ``seed``) are used; ``null`` uses all.
+    """
+
+    name = "ocsvm"
+
+    def __init__(self, nu: float = 0.1, gamma="scale", max_train: int | None = 10000, features=None,
+                 contamination: float = 0.1, seed: int = 0):
+        self.nu, self.gamma, self.max_train, self.features = nu, gamma, max_train, features
+        self.contamination, self.seed = contamination, seed
+
+    def _validate(self) -> None:
+        nu = self.nu
+        if isinstance(nu, bool) or not isinstance(nu, (int, float)) or not 0 < nu < 1:
+            # nu = 1 (every training point an error) is valid in theory, but libsvm's solution is then not
+            # finite and scikit-learn raises deep inside fit: refuse it here with the usual one line
+            raise ConfigError("model.nu", nu, "a number in (0, 1)")
+        g = self.gamma
+        if g not in ("scale", "auto") and (isinstance(g, bool) or not isinstance(g, (int, float)) or g <= 0):
+            raise ConfigError("model.gamma", g, "scale, auto, or a positive number")
+        if self.max_train is not None:
+            _positive_int("model.max_train", self.max_train, "an int >= 1, or null for every training point")
+
+    def _fit(self, Z: np.ndarray) -> np.ndarray:
+        used = Z
+        if self.max_train is not None and len(Z) > self.max_train:
+            rows = np.random.default_rng(self.seed).choice(len(Z), self.max_train, replace=False)
+            used = Z[np.sort(rows)]
+        self.n_train_used_ = len(used)
+        self.svm_ = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma).fit(used)
+        return self._score(Z)
+
+    def _score(self, Z: np.ndarray) -> np.ndarray:
+        return -self.svm_.score_samples(Z)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "n_train_used": self.n_train_used_}

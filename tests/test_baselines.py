@@ -1,0 +1,189 @@
+"""The baseline detectors on the real 8x8 digits: they detect, persist, and refuse bad parameters."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT
+from sklearn.metrics import roc_auc_score
+
+from msvdd.baselines import (
+    AEReconstruction,
+    IForestDetector,
+    KNNDetector,
+    LOFDetector,
+    OCSVMDetector,
+    PCAFeatures,
+    PixelFeatures,
+)
+from msvdd.errors import ConfigError
+from msvdd.networks import LeNetAutoEncoder
+from msvdd.run import run
+from msvdd.svdd import DeepSVDD
+from msvdd.training import TrainSettings
+
+PRETRAIN = dict(epochs=30, lr=1e-3, milestones=[20], batch_size=32)
+DETECTORS = {
+    "knn": lambda: KNNDetector(features=PCAFeatures(32)),
+    "knn_kth_pixels": lambda: KNNDetector(n_neighbors=3, aggregate="kth", features=PixelFeatures()),
+    "lof": lambda: LOFDetector(features=PCAFeatures(32)),
+    "iforest": lambda: IForestDetector(features=PCAFeatures(32), seed=3),
+    "ocsvm": lambda: OCSVMDetector(features=PCAFeatures(32, whiten=True), max_train=200),
+    "ae_recon": lambda: AEReconstruction(LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 16),
+                                         TrainSettings("pretrain", **PRETRAIN)),
+}
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    """Every detector fitted once on the normal digits [0, 1, 3] (one torch thread, as runs use)."""
+    torch.set_num_threads(1)
+    return {name: make().fit(digits.x_train) for name, make in DETECTORS.items()}
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_beats_chance_clearly_on_an_easy_group(fitted, digits, name):
+    scores = fitted[name].score_samples(digits.x_test)
+    assert scores.shape == (len(digits.x_test),) and np.isfinite(scores).all()
+    assert roc_auc_score(digits.y_test.numpy(), scores) > 0.85  # chance is 0.5
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_save_load_scores_bit_identically(fitted, digits, tmp_path, name):
+    model = fitted[name]
+    model.save(tmp_path / "model.pt")
+    loaded = type(model).load(tmp_path / "model.pt")
+    assert np.array_equal(model.score_samples(digits.x_test), loaded.score_samples(digits.x_test))
+    assert np.array_equal(model.predict(digits.x_test), loaded.predict(digits.x_test))
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_predict_flags_about_contamination_of_the_training_data(fitted, digits, name):
+    model = fitted[name]
+    assert (model.train_scores_ > model.threshold_).mean() == pytest.approx(0.1, abs=0.01)
+    flagged = model.predict(digits.x_train)
+    assert set(np.unique(flagged)) <= {0, 1}
+    if not name.startswith(("knn", "lof")):  # neighbour methods score training points leaving them out
+        assert flagged.mean() == pytest.approx(0.1, abs=0.01)
+    assert model.predict(digits.x_test).mean() > 0.3  # the test set holds 7 other digits (70 % of it)
+
+
+def test_seeded_detectors_repeat_and_depend_on_the_seed(digits):
+    a, b = (IForestDetector(seed=1).fit(digits.x_train).score_samples(digits.x_test) for _ in range(2))
+    c = IForestDetector(seed=2).fit(digits.x_train).score_samples(digits.x_test)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    sub = [OCSVMDetector(max_train=100, seed=s).fit(digits.x_train) for s in (0, 0, 1)]
+    assert sub[0].n_train_used_ == 100 and np.array_equal(sub[0].svm_.support_vectors_, sub[1].svm_.support_vectors_)
+    assert not np.array_equal(sub[0].score_samples(digits.x_test), sub[2].score_samples(digits.x_test))
+
+
+def test_knn_scores_by_hand(digits):
+    x = digits.x_train.flatten(1).numpy()
+    model = KNNDetector(n_neighbors=2, features=PixelFeatures()).fit(digits.x_train)
+    query = digits.x_test[:5].flatten(1).numpy()
+    dist = np.sort(np.linalg.norm(query[:, None] - x[None], axis=2), axis=1)[:, :2].mean(1)
+    assert np.allclose(model.score_samples(digits.x_test[:5]), dist, atol=1e-5)
+    # a training point's own score leaves it out: never 0 unless it has a duplicate
+    assert (model.train_scores_ > 0).mean() > 0.99
+
+
+def test_pca_is_fitted_on_the_training_data_only(digits):
+    model = KNNDetector(features=PCAFeatures(10)).fit(digits.x_train)
+    pca = model.features_.pca_
+    assert pca.n_components_ == 10
+    assert np.allclose(pca.mean_, digits.x_train.flatten(1).numpy().mean(0), atol=1e-5)
+
+
+def test_ae_recon_reuses_deep_svdds_cached_autoencoder(digits, tmp_path):
+    net, settings = LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 16), TrainSettings("pretrain", **{**PRETRAIN, "epochs": 3})
+    svdd = DeepSVDD(net, pretrain=settings, train=TrainSettings(epochs=1), seed=4, pretrain_cache=tmp_path)
+    svdd.fit(digits.x_train)
+    cached = AEReconstruction(net, settings, seed=4, pretrain_cache=tmp_path).fit(digits.x_train)
+    fresh = AEReconstruction(net, settings, seed=4).fit(digits.x_train)
+    assert cached.pretrain_cached_ and not fresh.pretrain_cached_
+    assert cached.history_ == fresh.history_ == {"pretrain_loss": svdd.history_["pretrain_loss"]}
+    assert np.array_equal(cached.score_samples(digits.x_test), fresh.score_samples(digits.x_test))
+
+
+@pytest.mark.parametrize("make,field", [
+    (lambda: KNNDetector(n_neighbors=0), "model.n_neighbors"),
+    (lambda: KNNDetector(aggregate="median"), "model.aggregate"),
+    (lambda: LOFDetector(n_neighbors=-3), "model.n_neighbors"),
+    (lambda: KNNDetector(features=PCAFeatures(65)), "features.n_components"),  # digits have 64 pixels
+    (lambda: KNNDetector(features=PCAFeatures(0)), "features.n_components"),
+    (lambda: OCSVMDetector(nu=0), "model.nu"),
+    (lambda: OCSVMDetector(nu=1.5), "model.nu"),
+    (lambda: OCSVMDetector(nu=1), "model.nu"),  # valid in theory; scikit-learn's libsvm fit fails on it
+    (lambda: OCSVMDetector(max_train=0), "model.max_train"),
+    (lambda: IForestDetector(max_samples=1.5), "model.max_samples"),
+    (lambda: IForestDetector(contamination=1), "model.contamination"),
+    (lambda: AEReconstruction(LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 16), None), "model.pretrain"),
+])
+def test_bad_parameters_stop_with_one_line(digits, make, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")) as err:
+        make().fit(digits.x_train)
+    assert "allowed" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_edge_parameters_are_allowed(digits):
+    OCSVMDetector(nu=0.99, max_train=50).fit(digits.x_train)
+    KNNDetector(n_neighbors=1, features=PCAFeatures(64)).fit(digits.x_train)
+
+
+def test_unfitted_and_bad_input_errors(digits):
+    with pytest.raises(RuntimeError, match="call fit"):
+        KNNDetector().score_samples(digits.x_test)
+    bad = digits.x_train.clone()
+    bad[:2, 0, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match="NaN or infinite values in 2 samples"):
+        KNNDetector().fit(bad)
+
+
+@pytest.mark.parametrize("override,field", [
+    ("model.n_neighbors=0", "model.n_neighbors"),
+    ("features.n_components=100", "features.n_components"),
+])
+def test_run_checks_baseline_config_before_reading_data(make_cfg, tmp_path, override, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        run(make_cfg("method=knn", override), tmp_path / "run")
+    assert not (tmp_path / "run").joinpath("results.json").exists()
+
+
+def test_cli_bad_nu_is_one_line_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "msvdd", "method=ocsvm", "model.nu=1.5", f"paths.root_dir={tmp_path}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == "msvdd: error: model.nu=1.5 is not allowed; allowed: a number in (0, 1)"
+    assert not list(tmp_path.rglob("results.json"))
+
+
+def test_run_records_the_baseline_resumes_and_evaluates_its_checkpoint(make_cfg, tmp_path):
+    cfg = make_cfg("method=lof", "features=pixels", "plots=true")
+    auroc = run(cfg, tmp_path / "run")
+    record = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert record["method"] == "lof" and record["auroc"] == auroc > 0.85
+    assert record["baseline"]["features"] == {"name": "pixels"} and record["method_options"]["n_neighbors"] == 20
+    assert {p.name for p in (tmp_path / "run").iterdir()} >= {"model.pt", "roc.png", "extremes.png"}
+    assert run(cfg, tmp_path / "run") == auroc  # complete: skipped
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["timings_s"] == record["timings_s"]
+    changed = run(make_cfg("method=lof", "features=pixels", "model.n_neighbors=5"), tmp_path / "run")
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["method_options"]["n_neighbors"] == 5
+    assert changed != auroc  # another k is another job: rerun, not skipped
+    evaluated = run(make_cfg("method=lof", f"ckpt_path={tmp_path / 'run' / 'model.pt'}"), tmp_path / "eval")
+    assert evaluated == changed
+
+
+def test_clustering_alone_still_names_the_deep_svdd_variant(make_cfg):
+    from hydra.utils import instantiate
+
+    from msvdd.methods import method_of
+
+    assert method_of(instantiate(make_cfg("clustering=oracle").model)) == "svdd_oracle"
+    assert method_of(instantiate(make_cfg().model)) == "svdd_finch"
+    assert method_of(instantiate(make_cfg("method=svdd_one").model)) == "svdd_one"
+    assert method_of(instantiate(make_cfg("method=iforest").model)) == "iforest"
