@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from msvdd.accel import AccelSettings
 from msvdd.data.new_inputs import read_inputs
 from msvdd.errors import ConfigError
 from msvdd.scoring import score_items, write_csv
@@ -67,6 +68,8 @@ def predict(model_path: str, inputs: list[str], out: str, threshold_quantile: fl
         if folder.is_dir() and out_path.is_relative_to(folder):
             raise ConfigError("--out", out, "a file outside the input folders", "msvdd never writes into data")
     model = load_model(model_path, device)
+    if device.startswith("cuda") and model.data_.get("accel"):  # the run's TF32 / cuDNN settings: its numbers
+        AccelSettings(**model.data_["accel"]).apply()
     names, x = read_inputs(inputs, model.data_["preprocessing"])
     show = sys.stderr.isatty() if show_progress is None else show_progress
     items = score_items(model, x, show_progress=show)

@@ -140,7 +140,8 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     elif not cfg.ckpt_path:  # what msvdd.predict needs to score new data, and the run (evaluating it records it)
         persistence.save(model, out / "model.pt",
                          data={"preprocessing": data.preprocessing, "dataset": dataset.name,
-                               "train_scores": torch.from_numpy(model.score_samples(data.x_train))},
+                               "train_scores": torch.from_numpy(model.score_samples(data.x_train)),
+                               "accel": _without(OmegaConf.to_container(cfg.accel), "_target_")},
                          run={"dataset": dataset.name, "normal_classes": classes, "method": method,
                               "settings": settings, "settings_id": sid})
     if data.names_test is not None and not baseline:  # own data: which of the user's test items look anomalous
