@@ -1,8 +1,10 @@
 """Per-item scores of a fitted model and the CSV they go into (a run's test items, msvdd.predict).
 
 Both a run and predict score through ``score_items``, in the estimator's own chunks and on the model's
-device, so predict reproduces a run's test scores bit for bit on the same machine and device (a model
-trained on a GPU and scored on the CPU agrees to float32 rounding, not bit for bit).
+device, so predict reproduces a run's test scores bit for bit on the same machine and device. On a GPU
+that needs the same batches too (matrix products depend on the batch size) and the run's TF32 setting,
+which predict applies; a GPU model scored on the CPU agrees to TF32's ~1e-3 relative (float32 rounding
+with ``accel.deterministic=true``).
 """
 
 from __future__ import annotations
