@@ -277,6 +277,10 @@ BAD = [  # (make the data under root -> dataset overrides, field, words of the m
      "gives items of shape [64]"),
     (lambda r: ["dataset=folder", f"dataset.path={_ten_pixel_images(r)}"], "network.channels",
      "gives items of shape [1, 10, 10]"),
+    (lambda r: ["dataset=table", f"dataset.path={_csv(r, lambda df: None)}", "dataset.label=digit",
+                "dataset.normal_classes=[0]", "group.size=2"], "group.size", "a fixed class list"),
+    (lambda r: ["dataset=folder", f"dataset.path={_no_normal_test(r)}", "dataset.cache_dir=" + str(r / "c")],
+     "dataset.cache_dir", "never writes into the data folder"),
 ]
 
 

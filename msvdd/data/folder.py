@@ -61,8 +61,8 @@ class Folder(OwnDataset):
             raise ConfigError("dataset.normal_test_dirs", normal_test_dirs, "names of test/'s normal subfolders")
         self.normal_test_dirs = [str(d) for d in normal_test_dirs]
         self.color, self.image_size = check_color(color), check_image_size(image_size)
-        self.test_size, self.split_seed = check_fraction("dataset.test_size", test_size), \
-            check_seed("dataset.split_seed", split_seed)
+        self.test_size = check_fraction("dataset.test_size", test_size)
+        self.split_seed = check_seed("dataset.split_seed", split_seed)
         self.cache_dir = None if not cache_dir else Path(cache_dir).expanduser().absolute()
         if self.cache_dir is not None and self.cache_dir.is_relative_to(self.path):
             raise ConfigError("dataset.cache_dir", str(cache_dir), "a folder outside the data folder, or null",
