@@ -6,21 +6,25 @@ into one line and a non-zero exit. Nothing else happens here.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from msvdd.errors import MsvddError
+from msvdd.errors import MsvddError, OutputError, exit_with, portable
 
 log = logging.getLogger("msvdd")
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOTDIR, errno.EISDIR}
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # conf/ at the repository root
-USER_ERRORS = (MsvddError,)
 
 
 def short_dirname(name: str, limit: int = 160) -> str:
@@ -35,21 +39,64 @@ def short_dirname(name: str, limit: int = 160) -> str:
 
 
 OmegaConf.register_new_resolver("msvdd_short", short_dirname, replace=True)
+OmegaConf.register_new_resolver("msvdd_pid", os.getpid, replace=True)  # run folders: one per process
+
+
+def user_error(err: Exception) -> MsvddError | None:
+    """The errors a user fixes outside msvdd (a full disk, a folder without write permission) as one line."""
+    if isinstance(err, MsvddError):
+        return err
+    if isinstance(err, OSError) and err.errno in WRITE_ERRNOS:
+        what = err.filename or "the run's files"
+        return OutputError(f"cannot write {what}: {err.strerror}; free space or fix the permissions, or "
+                           "write elsewhere (MSVDD_OUTPUTS, paths.root_dir); complete runs are kept")
+    return None
+
+
+def main() -> None:
+    """``python -m msvdd`` and the ``msvdd`` console script.
+
+    Hydra prints a traceback for errors outside the job (its own writes into the run folder on a
+    full disk, say); with HYDRA_FULL_ERROR it re-raises them instead, and those a user can fix end
+    here as one line with exit 2. Hydra's config errors keep Hydra's message; bugs keep their traceback.
+    """
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":  # the user asked for full tracebacks
+        return hydra_main()
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        return hydra_main()
+    except Exception as err:  # noqa: BLE001 - sorted below
+        mine = user_error(err)
+        if mine is not None:
+            exit_with(mine)
+        if isinstance(err, CompactHydraException):  # as Hydra prints it
+            print(str(err) + (f"\n{err.__cause__}" if isinstance(err.__cause__, OmegaConfBaseException) else ""),
+                  file=sys.stderr)
+            raise SystemExit(1) from None
+        raise
+    finally:
+        os.environ.pop("HYDRA_FULL_ERROR", None)
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
-def main(cfg: DictConfig) -> float:
+def hydra_main(cfg: DictConfig) -> float:
     from msvdd.run import run
 
     hydra_cfg = HydraConfig.get()
+    sweep_job = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         return run(cfg, hydra_cfg.runtime.output_dir)
-    except USER_ERRORS as err:
-        if hydra_cfg.mode == RunMode.MULTIRUN:  # the sweeper records the failure and goes on
-            log.error("job failed: %s", err)
-            raise
-        print(f"msvdd: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    except Exception as err:  # noqa: BLE001 - sorted below: a user's error, or a bug with its traceback
+        mine = user_error(err)
+        if mine is None:
+            if not sweep_job:
+                raise
+            log.exception("job failed")  # the traceback goes to this job's log file
+            raise portable(err) from None  # the sweeper records the reason and goes on
+        if sweep_job:
+            log.error("job failed: %s", mine)
+            raise mine from None
+        exit_with(mine)
 
 
 if __name__ == "__main__":

@@ -60,3 +60,48 @@ class DataFileError(MsvddError, ValueError):
     def __init__(self, path, problem: str):
         self.path, self.problem = str(path), " ".join(str(problem).split())
         super().__init__(f"{self.path}: {self.problem}")
+
+
+class FolderInUseError(MsvddError):
+    """Another live run holds the output folder: two runs never write into one folder."""
+
+
+class OutputError(MsvddError):
+    """An output file or folder cannot be written (no permission, a file in the way, a full disk)."""
+
+
+class StorageError(MsvddError):
+    """An Optuna storage that cannot be opened or read (corrupt file, wrong format)."""
+
+
+class JobError(MsvddError):
+    """Stands in for a sweep job's error that cannot be pickled, so its one-line reason still travels."""
+
+
+def exit_with(err: BaseException, prog: str = "msvdd", code: int = 2):
+    """The standard end of a run that a user can fix: one line on stderr, exit status 2."""
+    import sys
+
+    print(f"{prog}: error: {err}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def portable(err: BaseException) -> BaseException:
+    """``err`` if it survives pickling, else a JobError with its one-line reason (the worker logs the traceback)."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(err))
+        return err
+    except Exception:  # noqa: BLE001 - any pickling failure means: send the reason as text
+        return JobError(one_line(err))
+
+
+def one_line(err: BaseException, limit: int = 500) -> str:
+    """``Type: message`` on one line (the message alone for msvdd's own errors, which are written as one line)."""
+    if isinstance(err, MsvddError) or not str(err):
+        text = str(err) or type(err).__name__
+    else:
+        text = f"{type(err).__name__}: {err}"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -8,12 +8,11 @@ settings), so evaluating it can report what was evaluated rather than what the c
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from msvdd.atomic import save_torch
 from msvdd.errors import ConfigError
 from msvdd.networks import build_network
 from msvdd.spheres import SCORE_RULES
@@ -31,14 +30,7 @@ def save(model, path, data: dict | None = None, run: dict | None = None) -> None
              "centers": model.centers_.cpu(), "radii": model.radii_.cpu(),
              "score_radii": model.score_radii_.cpu(), "score": model.score, "seed": model.seed,
              "cluster_labels": model.cluster_labels_.cpu(), "history": model.history_, "run": run or {}}
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_torch(path, state)  # a full disk: OSError naming model.pt, no temp file left
 
 
 def load(path, device: str = "cpu", input_shape=None):

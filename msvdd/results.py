@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
-import tempfile
 from importlib import metadata
 from pathlib import Path
+
+from msvdd.atomic import write_atomic
 
 SCHEMA = 1
 REQUIRED = ("dataset", "normal_classes", "method", "seed", "auroc", "settings_id")
@@ -16,18 +18,12 @@ PACKAGES = ("msvdd", "torch", "numpy", "scikit-learn", "hydra-core", "optuna", "
 
 
 def write_json_atomic(path: str | os.PathLike, record: dict) -> Path:
-    """Temp file in the same folder, then rename: a killed job never leaves a partial file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as f:
             json.dump(record, f, indent=2, default=_jsonable)
             f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    return write_atomic(path, write)
 
 
 def read_complete(path: str | os.PathLike, settings_id: str | None = None) -> dict | None:
@@ -36,7 +32,12 @@ def read_complete(path: str | os.PathLike, settings_id: str | None = None) -> di
         record = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
-    if record.get("status") != "complete" or any(record.get(k) is None for k in REQUIRED):
+    if not isinstance(record, dict) or record.get("status") != "complete":
+        return None
+    if any(record.get(k) is None for k in REQUIRED):
+        return None
+    auroc = record["auroc"]  # as the table counts it: a finite number, else the job runs again
+    if isinstance(auroc, bool) or not isinstance(auroc, (int, float)) or not math.isfinite(auroc):
         return None
     if settings_id is not None and record["settings_id"] != settings_id:
         return None

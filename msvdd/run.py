@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -20,9 +21,10 @@ from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
-from msvdd import persistence, plots
+from msvdd import persistence, plots, toplevel
 from msvdd.errors import ConfigError
 from msvdd.evaluate import pseudo_label_agreement, test_metrics
+from msvdd.folder_lock import own_folder
 from msvdd.groups import group_classes
 from msvdd.methods import canonical, method_of
 from msvdd.results import SCHEMA, read_complete, settings_id, versions, write_json_atomic
@@ -46,6 +48,13 @@ def instantiate(node, **kwargs):
             cause = cause.__cause__
         if isinstance(cause, ConfigError):
             raise cause from None
+        unknown = re.search(r"unexpected keyword argument '(\w+)'", str(cause))
+        where = re.search(r"full_key: (\S+)", str(wrapped))
+        if isinstance(cause, TypeError) and unknown:  # e.g. +train.foo=1: a key its group does not have
+            group = where.group(1).removeprefix("model.") if where else "its group"
+            root = node._get_root() if isinstance(node, DictConfig) else node
+            raise ConfigError(f"{group}.{unknown.group(1)}", OmegaConf.select(root, f"{group}.{unknown.group(1)}"),
+                              f"the fields of {group} (see --cfg job)", "unknown key") from None
         raise
 
 
@@ -53,8 +62,9 @@ def normal_classes(cfg: DictConfig) -> list[int]:
     """dataset.normal_classes, or the classes of the group addressed by (group.size, group.index)."""
     check_required(cfg.dataset)
     g = cfg.group
-    if g.size is None:
-        return None if cfg.dataset.normal_classes is None else list(cfg.dataset.normal_classes)
+    if g.size is None:  # a list, a bare int, null or a typo: the dataset checks it as typed (never list("abc"))
+        value = cfg.dataset.normal_classes
+        return list(value) if OmegaConf.is_list(value) else value
     n_classes = instantiate(cfg.dataset, normal_classes=[0]).n_classes
     if n_classes is None:
         raise ConfigError("group.size", g.size, "null: class groups need a dataset with a fixed class list")
@@ -85,6 +95,12 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     """Train and evaluate one configuration; returns the test AUROC (what sweepers optimise)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    with own_folder(out):  # no other live run writes here meanwhile
+        return _run(cfg, out)
+
+
+def _run(cfg: DictConfig, out: Path) -> float:
+    toplevel.check(cfg)
     torch.set_num_threads(int(cfg.threads))
     threadpool_limits(int(cfg.threads))  # BLAS/OpenMP threads of numpy and scikit-learn (the baselines) too
     instantiate(cfg.accel).apply()
@@ -93,6 +109,8 @@ def run(cfg: DictConfig, out_dir: str | Path) -> float:
     # 1. Everything that can be wrong with the config fails here, before any data is read.
     classes = normal_classes(cfg)
     dataset = instantiate(cfg.dataset, normal_classes=classes)
+    if isinstance(classes, int):  # a bare int is one class: recorded as the list the dataset made of it
+        classes = list(dataset.normal_classes)
     size_network(cfg, dataset.input_shape)  # own data: reads the files to learn their shape
     baseline = cfg.model._target_.startswith("msvdd.baselines.")  # conf/method picks DeepSVDD or a baseline
     if cfg.ckpt_path and not baseline:  # evaluate: the checkpoint's model and settings, the command line's data

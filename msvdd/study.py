@@ -31,7 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hydra_plugins.msvdd_optuna_sweeper.storage import open_storage, storage_spec
+from hydra_plugins.msvdd_optuna_sweeper.storage import open_storage, storage_spec, unreadable
+from msvdd.errors import StorageError
 
 STALE_REASON = "no result recorded (the worker died or its heartbeat went stale)"
 
@@ -343,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     show = sub.add_parser("show", help="print the best trial and write trials.csv, best.yaml and plots")
     show.add_argument("--storage", required=True, help="SQLAlchemy URL, SQLite path or .log/.journal path")
     show.add_argument("--study", default=None, help="study name (optional if the storage holds one study)")
-    show.add_argument("--out", default=None, help="output dir (default: outputs/optuna/<study>)")
+    show.add_argument("--out", default=None, help="output dir (default: $MSVDD_OUTPUTS or outputs, + /optuna/<study>)")
     lst = sub.add_parser("list", help="list the studies in a storage")
     lst.add_argument("--storage", required=True)
     args = parser.parse_args(argv)
@@ -353,10 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         spec, storage = _open(args.storage)
-    except FileNotFoundError as e:
+        names = _study_names(storage)
+    except (FileNotFoundError, StorageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    names = _study_names(storage)
+    except Exception as e:  # noqa: BLE001 - opened, but unreadable: a corrupt file
+        print(f"error: {unreadable(spec, e)}", file=sys.stderr)
+        return 2
     if args.command == "list":
         for summary in optuna.get_all_study_summaries(storage):
             print(
@@ -377,8 +381,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no study '{name}' in {spec}; studies: {', '.join(names) or 'none'}", file=sys.stderr)
         return 2
     study = optuna.load_study(study_name=name, storage=storage)
-    out = Path(args.out) if args.out else Path("outputs") / "optuna" / name
-    report(study, out)
+    out = Path(args.out) if args.out else Path(os.environ.get("MSVDD_OUTPUTS") or "outputs") / "optuna" / name
+    try:
+        report(study, out)
+    except OSError as e:
+        print(f"error: cannot write the report to {out}: {e.strerror or e}", file=sys.stderr)
+        return 2
     return 0
 
 

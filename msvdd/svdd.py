@@ -69,8 +69,8 @@ class DeepSVDD:
         """Check the parameters (and the data's image shape) before any work is done."""
         if self.score not in SCORE_RULES:
             raise ConfigError("score", self.score, ", ".join(SCORE_RULES))
-        if not isinstance(self.seed, int):
-            raise ConfigError("seed", self.seed, "an int")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ConfigError("seed", self.seed, "an int in 0..2**32-1")
         net_shape = tuple(self.network.input_shape)
         if input_shape is not None and tuple(input_shape) != net_shape:
             raise ConfigError("network.input_shape", list(net_shape),

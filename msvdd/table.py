@@ -295,6 +295,9 @@ def main(argv=None) -> int:
     except (FileNotFoundError, MixedSettingsError) as err:
         print(f"msvdd-table: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # --out is a file, or not writable
+        print(f"msvdd-table: cannot write the table to {out}: {err.strerror or err}", file=sys.stderr)
+        return 2
     if not args.quiet:
         print(md)
     elif failed:

@@ -46,6 +46,9 @@ class TrainSettings:
             raise ConfigError(f"{n}.cuda_graphs", self.cuda_graphs, "true or false")
         if self.device not in ("auto", "cpu") and not str(self.device).startswith("cuda"):
             raise ConfigError(f"{n}.device", self.device, "auto, cpu, cuda or cuda:N")
+        if str(self.device).startswith("cuda") and not _cuda_present(self.device):
+            raise ConfigError(f"{n}.device", self.device, f"auto or cpu ({torch.cuda.device_count()} CUDA GPUs here)",
+                              "no such CUDA GPU on this machine")
 
     def optimizer_for(self, params, captured: bool = False):
         """Adam (or AMSGrad) and its MultiStepLR. A step captured in a CUDA graph needs ``capturable``
@@ -65,6 +68,14 @@ class TrainSettings:
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
+
+
+def _cuda_present(device: str) -> bool:
+    try:
+        index = torch.device(device).index or 0
+    except RuntimeError:  # "cuda:x": not a device name
+        return False
+    return torch.cuda.is_available() and index < torch.cuda.device_count()
 
 
 def minibatches(n: int, batch_size: int, generator: torch.Generator, device=None) -> Iterator[torch.Tensor]:

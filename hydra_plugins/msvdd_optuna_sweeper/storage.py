@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DIR = Path("outputs") / "optuna"
+DEFAULT_DIR = Path(os.environ.get("MSVDD_OUTPUTS") or "outputs") / "optuna"  # as paths.root_dir
 JOURNAL_SUFFIXES = (".log", ".journal")
 SQLITE_CONNECT_TIMEOUT_S = 60
 
@@ -146,7 +146,19 @@ def open_storage(
             kwargs[name] = stale_trial_callback
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(spec.url, **kwargs)
+        try:
+            return optuna.storages.RDBStorage(spec.url, **kwargs)
+        except Exception as err:  # noqa: BLE001 - a corrupt file or an unreachable server: say which, in one line
+            raise unreadable(spec, err) from None
+
+
+def unreadable(spec: StorageSpec, err: BaseException) -> Exception:
+    """msvdd's one-line error for a storage that cannot be opened or read (a corrupt file, a bad URL)."""
+    from msvdd.errors import StorageError, one_line
+
+    where = spec.path or spec.url
+    hint = "; move the file away to start a new study" if spec.path is not None and spec.path.exists() else ""
+    return StorageError(f"the Optuna storage {where} cannot be read ({one_line(err, 200)}){hint}")
 
 
 def resolve_storage(

@@ -74,7 +74,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from .search_space import SearchParam, expand_average_over, parse_search_space
-from .storage import StorageSpec, open_storage, storage_lock, storage_spec
+from .storage import StorageSpec, open_storage, storage_lock, storage_spec, unreadable
 from .trials import _Heartbeat, budget_count, one_line, superseded_numbers, value_or_reason
 
 log = logging.getLogger(__name__)
@@ -257,20 +257,25 @@ class MsvddOptunaSweeper(Sweeper):
         self.spec = storage_spec(self.storage, study_name)
         retry = self._retry_callback()
 
-        with storage_lock(self.spec):
-            storage = open_storage(
-                self.spec,
-                heartbeat_interval=self.heartbeat_interval,
-                grace_period=self.grace_period,
-                stale_trial_callback=retry,
-            )
-            study = optuna.create_study(
-                study_name=study_name,
-                storage=storage,
-                sampler=sampler,
-                direction=self.direction,
-                load_if_exists=True,
-            )
+        try:
+            with storage_lock(self.spec):
+                storage = open_storage(
+                    self.spec,
+                    heartbeat_interval=self.heartbeat_interval,
+                    grace_period=self.grace_period,
+                    stale_trial_callback=retry,
+                )
+                study = optuna.create_study(
+                    study_name=study_name,
+                    storage=storage,
+                    sampler=sampler,
+                    direction=self.direction,
+                    load_if_exists=True,
+                )
+        except Exception as err:  # noqa: BLE001 - a corrupt storage: one line and exit 2, not 79 lines
+            from msvdd.errors import MsvddError, exit_with
+
+            exit_with(err if isinstance(err, MsvddError) else unreadable(self.spec, err))
         if study.direction.name.lower() != self.direction:
             raise ValueError(
                 f"study '{study_name}' in {self.spec} was created with direction "

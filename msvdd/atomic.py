@@ -1,0 +1,42 @@
+"""Files written whole or not at all: a temp file in the same folder, then a rename.
+
+A killed job or a full disk never leaves a partial file under the final name, and a failed write
+leaves no temp file behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """``write(temp path)`` in the same folder, then rename: a killed job or a full disk never leaves a
+    partial file, and a failed write leaves no temp file behind."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as err:
+        if err.filename is None:  # a failed write() names no file: name the one the user knows
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def save_torch(path: str | os.PathLike, obj) -> Path:
+    """torch.save, atomically. Serialised in memory first: torch reports a full disk as a cryptic
+    RuntimeError ("unexpected pos"), a plain write as OSError(ENOSPC), which msvdd turns into one line."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return write_atomic(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))

@@ -1,0 +1,77 @@
+"""Hydra callbacks (``hydra.callbacks`` in conf/hydra/default.yaml): what must happen around jobs.
+
+* :class:`OutputCheck`: the run or sweep folder must be writable before Hydra creates it, else
+  Hydra's own ``mkdir`` ends in a traceback; here it is msvdd's one line and exit 2.
+* :class:`StopWithSweep`: a sweep job in a worker process the sweep started (joblib,
+  submitit_local) stops when the sweep's main process is gone (killed), instead of training on
+  for hours unseen. Cluster jobs (submitit_slurm) are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from msvdd.errors import OutputError, exit_with
+
+log = logging.getLogger("msvdd")
+SWEEP_PID = "MSVDD_SWEEP_PID"  # set by the sweep's main process, inherited by its workers
+
+
+def check_writable(folder: str | os.PathLike, what: str) -> None:
+    """Create ``folder`` and a file in it, or raise OutputError naming the folder and the reason."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise OutputError(f"{what} {folder} cannot be written ({err.strerror or err}); set MSVDD_OUTPUTS "
+                          "or paths.root_dir to a writable folder") from None
+
+
+class OutputCheck(Callback):
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        self._check(config, "hydra.run.dir", "the run folder")
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        self._check(config, "hydra.sweep.dir", "the sweep folder")
+
+    @staticmethod
+    def _check(config: DictConfig, key: str, what: str) -> None:
+        try:
+            check_writable(OmegaConf.select(config, key), what)
+        except OutputError as err:
+            exit_with(err)
+
+
+class StopWithSweep(Callback):
+    """The main process marks itself; a job in a worker it started watches it and exits when it dies."""
+
+    def __init__(self, poll_s: float = 2.0) -> None:
+        self.poll_s = poll_s
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        os.environ[SWEEP_PID] = str(os.getpid())
+
+    def on_job_start(self, config: DictConfig, **kwargs) -> None:
+        # only a worker the sweep started itself (joblib, submitit_local); a cluster job (SLURM) is
+        # meant to outlive the process that submitted it, and runs elsewhere anyway
+        sweep_pid = int(os.environ.get(SWEEP_PID) or 0)
+        if sweep_pid and sweep_pid != os.getpid() and os.getppid() == sweep_pid:
+            threading.Thread(target=_watch, args=(sweep_pid, self.poll_s), name="msvdd-stop-with-sweep",
+                             daemon=True).start()
+
+
+def _watch(sweep_pid: int, poll_s: float) -> None:
+    while os.getppid() == sweep_pid:  # once the sweep is gone, the worker is reparented
+        time.sleep(poll_s)
+    log.error("the sweep's main process (pid %d) is gone: stopping this job (no results written)", sweep_pid)
+    logging.shutdown()
+    os._exit(3)
