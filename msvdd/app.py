@@ -61,21 +61,25 @@ def main() -> None:
     here as one line with exit 2. Hydra's config errors keep Hydra's message; bugs keep their traceback.
     """
     if os.environ.get("HYDRA_FULL_ERROR") == "1":  # the user asked for full tracebacks
-        return hydra_main()
-    os.environ["HYDRA_FULL_ERROR"] = "1"
-    try:
-        return hydra_main()
-    except Exception as err:  # noqa: BLE001 - sorted below
-        mine = user_error(err)
-        if mine is not None:
-            exit_with(mine)
-        if isinstance(err, CompactHydraException):  # as Hydra prints it
-            print(str(err) + (f"\n{err.__cause__}" if isinstance(err.__cause__, OmegaConfBaseException) else ""),
-                  file=sys.stderr)
-            raise SystemExit(1) from None
-        raise
-    finally:
-        os.environ.pop("HYDRA_FULL_ERROR", None)
+        hydra_main()
+    else:
+        os.environ["HYDRA_FULL_ERROR"] = "1"
+        try:
+            hydra_main()
+        except Exception as err:  # noqa: BLE001 - sorted below
+            mine = user_error(err)
+            if mine is not None:
+                exit_with(mine)
+            if isinstance(err, CompactHydraException):  # as Hydra prints it
+                cause = err.__cause__ if isinstance(err.__cause__, OmegaConfBaseException) else None
+                print(str(err) + (f"\n{cause}" if cause else ""), file=sys.stderr)
+                raise SystemExit(1) from None
+            raise
+        finally:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+    grid = sys.modules.get("hydra_plugins.msvdd_sweeper.sweeper")
+    if grid is not None and grid.MsvddSweeper.failed_jobs:  # listed by the sweeper, one line each
+        raise SystemExit(1)
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
