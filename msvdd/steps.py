@@ -40,10 +40,10 @@ class Stepper:
             self.graph.replay()
             return self.static_out
         out = self.loss_fn(idx)
-        self.opt.zero_grad(set_to_none=False)
+        self.opt.zero_grad(set_to_none=False)  # after a capture: zero the graph's gradient buffers in place
         out[0].backward()
         self.opt.step()
-        return out
+        return tuple(t.detach() for t in out)
 
     def _capture(self, device: torch.device) -> torch.cuda.CUDAGraph:
         saved = copy.deepcopy(self.module.state_dict())
@@ -52,12 +52,14 @@ class Stepper:
         side.wait_stream(torch.cuda.current_stream(device))
         with torch.cuda.stream(side):
             for _ in range(WARM_UP_STEPS):
-                self.opt.zero_grad(set_to_none=False)
+                self.opt.zero_grad(set_to_none=True)
                 self.loss_fn(self.static_idx)[0].backward()
                 self.opt.step()
         torch.cuda.current_stream(device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        self.opt.zero_grad(set_to_none=False)
+        # Gradients must not exist when the graph is captured: backward then *writes* fresh gradients on
+        # every replay. Captured on top of existing (zeroed) ones it would add to them, replay after replay.
+        self.opt.zero_grad(set_to_none=True)
         with torch.cuda.graph(graph):
             self.static_out = self.loss_fn(self.static_idx)
             self.static_out[0].backward()

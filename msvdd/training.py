@@ -27,7 +27,7 @@ class TrainSettings:
     batch_size: int = 200
     weight_decay: float = 0.5e-6
     device: str = "auto"
-    cuda_graphs: bool = True  # replay full batches from a captured CUDA graph (GPU only; msvdd/steps.py)
+    cuda_graphs: bool = False  # replay full batches from a captured CUDA graph (GPU only; msvdd/steps.py)
 
     def __post_init__(self):
         self.milestones = [int(m) for m in self.milestones or []]
