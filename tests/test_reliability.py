@@ -104,8 +104,10 @@ def test_a_folder_held_by_a_live_run_is_refused(make_cfg, tmp_path):
         with pytest.raises(FolderInUseError, match=f"pid@host {os.getpid()}@"):
             run(make_cfg(*TINY), out)
     assert not (out / "results.json").exists()
-    with own_folder(out):  # released when its owner ends
+    assert not (out / ".msvdd.lock").exists()  # removed by its owner at the end
+    with own_folder(out):  # and free again
         pass
+    assert list(out.iterdir()) == []
 
 
 @pytest.mark.slow
