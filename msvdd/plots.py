@@ -62,6 +62,18 @@ def embedding_pca(z: np.ndarray, clusters: np.ndarray, classes: np.ndarray, cent
     _save(fig, path)
 
 
+def embedding_space(points: np.ndarray, clusters: np.ndarray, classes: np.ndarray, space: str, path: Path) -> None:
+    """The first two coordinates of the clustering space, coloured by FINCH cluster and by true class."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True, sharey=True)
+    for ax, colour, title in ((axes[0], clusters, "pseudo-label"), (axes[1], classes, "true class")):
+        for value in np.unique(colour):
+            m = colour == value
+            ax.scatter(points[m, 0], points[m, 1], s=4, alpha=0.5, label=str(value))
+        ax.set(title=f"clustering space ({space}) by {title}", xlabel=f"{space} 1", ylabel=f"{space} 2")
+        ax.legend(markerscale=3, fontsize=7, loc="best")
+    _save(fig, path)
+
+
 def extreme_images(x_test: np.ndarray, scores: np.ndarray, classes: np.ndarray, path: Path, n: int = 16) -> None:
     """The n most normal (lowest score) and n most anomalous test images, with their true class."""
     order = np.argsort(scores)

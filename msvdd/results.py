@@ -14,7 +14,7 @@ from msvdd.atomic import write_atomic
 
 SCHEMA = 1
 REQUIRED = ("dataset", "normal_classes", "method", "seed", "auroc", "settings_id")
-PACKAGES = ("msvdd", "torch", "numpy", "scikit-learn", "hydra-core", "optuna", "pynndescent")
+PACKAGES = ("msvdd", "torch", "numpy", "scikit-learn", "hydra-core", "optuna", "pynndescent", "umap-learn", "numba")
 
 
 def write_json_atomic(path: str | os.PathLike, record: dict) -> Path:

@@ -35,7 +35,8 @@ from msvdd.training import DEVICE_ONLY
 
 log = logging.getLogger(__name__)
 SWEPT = ("normal_classes", "root", "cache_dir")  # dataset fields that vary within a table or do not change results
-SHARED = ("network", "objective", "clustering", "pretrain", "train", "pretrain_cache", "seed", "score")
+SHARED = ("network", "objective", "clustering", "assignment", "pretrain", "train", "pretrain_cache", "seed",
+          "score")
 
 
 def instantiate(node, **kwargs):
@@ -86,6 +87,8 @@ def run_settings(cfg: DictConfig, dataset_name: str, objective_name: str) -> dic
         "train": strip(plain["train"], "_target_", *DEVICE_ONLY),
         "score": cfg.score,
         "finch": plain["finch"],
+        "clustering_space": strip(plain["clustering_space"], "cache_dir"),
+        "assign": strip(plain["assign"], "_target_"),
         "group": None if cfg.group.size is None else strip(plain["group"], "index", "size"),
     }
     return settings
@@ -210,12 +213,15 @@ def _record(cfg, dataset_name, classes, method, model, data, metrics, settings, 
 
 
 def _svdd_fields(model: DeepSVDD, data, trained: bool, method: str) -> dict:
-    info = getattr(model, "clustering_info_", {})
-    ari = None
+    info, assignment = getattr(model, "clustering_info_", {}), getattr(model, "assignment_info_", {})
+    ari = ari_initial = None
     if trained and method != "svdd_one":
         ari = pseudo_label_agreement(data.y_train.numpy(), model.cluster_labels_.numpy())
-    return {"n_clusters": model.n_clusters_, "cluster_sizes": model.cluster_sizes_,
-            "radii": model.radii_.tolist(), "ari": ari, "clustering": info,
+        if assignment.get("moves"):  # the labels moved while training: also the clustering stage's ARI
+            ari_initial = pseudo_label_agreement(data.y_train.numpy(), model.assignment.initial_labels_)
+    return {"n_clusters": model.n_clusters_, "cluster_sizes": model.cluster_sizes_, "n_classes": len(
+                data.normal_classes), "radii": model.radii_.tolist(), "ari": ari, "ari_initial": ari_initial,
+            "clustering": info, "assignment": assignment,
             "single_sphere_fallback": bool(info.get("single_cluster_fallback", False)),
             "final_loss": model.history_["loss"][-1] if model.history_.get("loss") else None}
 
@@ -238,6 +244,11 @@ def _plots(model, data, scores: np.ndarray, metrics: dict, method: str, out: Pat
             else:  # an evaluated checkpoint's training labels belong to other images (maybe other classes)
                 spheres, by = ((z[:, None] - centers[None]) ** 2).sum(-1).argmin(1), "nearest sphere"
             plots.embedding_pca(z, spheres, data.y_train.numpy(), centers, staging / "embeddings_pca.png", by)
+        space = getattr(getattr(model, "clustering", None), "space", None)
+        if trained and getattr(space, "embedding_", None) is not None and space.embedding_.shape[1] >= 2:
+            initial = getattr(model.assignment, "initial_labels_", model.cluster_labels_.numpy())
+            plots.embedding_space(space.embedding_, initial, data.y_train.numpy(), space.name,
+                                  staging / "embeddings_space.png")
         if data.x_test.dim() == 4:  # images (a table has no picture to show)
             plots.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), staging / "extremes.png")
         for png in sorted(staging.iterdir()):
@@ -246,7 +257,8 @@ def _plots(model, data, scores: np.ndarray, metrics: dict, method: str, out: Pat
         shutil.rmtree(staging, ignore_errors=True)
 
 
-CHECKPOINT_OWNS = ("network", "objective", "clustering", "pretrain", "train", "model", "finch", "score", "seed")
+CHECKPOINT_OWNS = ("network", "objective", "clustering", "clustering_space", "assign", "pretrain", "train", "model",
+                   "finch", "score", "seed")
 
 
 def checkpoint_settings(cfg: DictConfig, dataset_name: str, model: DeepSVDD, trained_run: dict) -> dict:

@@ -10,13 +10,13 @@ sphere), 0 for a normal point.
 from __future__ import annotations
 
 import copy
-import logging
 import time
 
 import numpy as np
 import torch
 
 from msvdd import persistence
+from msvdd.assignment import Assignment
 from msvdd.cache import cached_pretrain
 from msvdd.clustering import NoClustering
 from msvdd.errors import ConfigError
@@ -25,9 +25,8 @@ from msvdd.objectives import OneClass, quantile_radii
 from msvdd.pretrain import pretrain_autoencoder
 from msvdd.spheres import SCORE_RULES, init_centers, score, sq_distances
 from msvdd.steps import Stepper
-from msvdd.training import TrainSettings, check_finite, minibatches, progress
+from msvdd.training import TrainSettings, check_finite, log_epoch, minibatches, progress
 
-log = logging.getLogger(__name__)
 EVAL_BATCH = 1024
 
 
@@ -39,6 +38,7 @@ class DeepSVDD:
     network : an ``msvdd.networks.AutoEncoder``; its encoder is phi. Copied in ``fit``, never modified.
     objective : OneClass or SoftBoundary (default OneClass()).
     clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering.
+    assignment : msvdd.assignment.Assignment: keep the pseudo-labels (default) or re-assign while training.
     score : "min_margin" (outside every sphere) or "nearest" (the seed's rule).
     pretrain : TrainSettings for the autoencoder, or None to start from random weights.
     train : TrainSettings for Deep SVDD.
@@ -59,8 +59,8 @@ class DeepSVDD:
     """
 
     def __init__(self, network, objective=None, clustering=None, score="min_margin", pretrain=None,
-                 train=None, seed=0, pretrain_cache=None, show_progress=None):
-        self.network, self.objective, self.clustering = network, objective, clustering
+                 train=None, seed=0, pretrain_cache=None, show_progress=None, assignment=None):
+        self.network, self.objective, self.clustering, self.assignment = network, objective, clustering, assignment
         self.score, self.pretrain, self.train, self.seed = score, pretrain, train, seed
         self.pretrain_cache, self.show_progress = pretrain_cache, show_progress
 
@@ -81,7 +81,7 @@ class DeepSVDD:
         self.validate(X.shape[1:])
         objective = self.objective or OneClass()
         clustering = self.clustering or NoClustering()
-        train = self.train or TrainSettings()
+        assignment, train = self.assignment or Assignment(), self.train or TrainSettings()
         self.timings_ = {}
         gen = torch.Generator().manual_seed(self.seed)
         torch.manual_seed(self.seed)
@@ -98,13 +98,16 @@ class DeepSVDD:
         z0 = _embed(net.encoder, X, device)
         labels = clustering.fit_predict(z0.cpu().numpy(), None if y is None else np.asarray(y))
         self.clustering_info_ = clustering.describe()
-        self.cluster_labels_ = torch.as_tensor(labels, dtype=torch.long)
-        self.n_clusters_ = int(self.cluster_labels_.max()) + 1
-        self.centers_ = init_centers(z0, self.cluster_labels_.to(device), self.n_clusters_)
+        labels = torch.as_tensor(labels, dtype=torch.long, device=device)
+        self.n_clusters_ = int(labels.max()) + 1
+        self.centers_ = init_centers(z0, labels, self.n_clusters_)
         self.timings_["cluster"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        radii = self._train(net, X.to(device), self.cluster_labels_.to(device), objective, train, gen)
+        assignment.start(labels, self.n_clusters_)
+        radii = self._train(net, X.to(device), labels, objective, train, gen, assignment)
+        labels, self.centers_, radii = assignment.finish(labels, self.centers_, radii)  # drops emptied spheres
+        self.cluster_labels_, self.n_clusters_, self.assignment_info_ = labels.cpu(), len(radii), assignment.describe()
         self.timings_["train"] = time.perf_counter() - t
 
         self.network_ = net.eval()
@@ -130,7 +133,7 @@ class DeepSVDD:
                                                         self.show_progress)
         return losses
 
-    def _train(self, net, X, labels, objective, train: TrainSettings, gen) -> torch.Tensor:
+    def _train(self, net, X, labels, objective, train: TrainSettings, gen, assignment) -> torch.Tensor:
         enc = net.encoder.train()
         captured = train.captures(X.device)
         opt, sched = train.optimizer_for(enc.parameters(), captured)
@@ -154,13 +157,9 @@ class DeepSVDD:
                     radii.copy_(quantile_radii(dist_sq.detach().sqrt(), k, radii, objective.nu))
                 total += loss.detach() * len(idx)
             sched.step()
-            epoch_loss = total / len(X)
-            check_finite(epoch_loss, "deep svdd", epoch)
-            self.history_["loss"].append(epoch_loss.item())
-            self.history_["radii"].append(radii.tolist())
-            self.history_["epoch_s"].append(time.perf_counter() - t)
-            log.info("train epoch %d/%d  loss %.6f  radii %s", epoch + 1, train.epochs,
-                     self.history_["loss"][-1], np.round(self.history_["radii"][-1], 4).tolist())
+            assignment.after_epoch(epoch, lambda: _embed(enc, X, X.device), self.centers_, radii, labels)  # in place
+            check_finite(total / len(X), "deep svdd", epoch)
+            log_epoch(self.history_, "train", epoch, train.epochs, total / len(X), t, radii=radii)
             bar.update()
         bar.close()
         return radii

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -11,6 +13,7 @@ from tqdm.auto import tqdm
 
 from msvdd.errors import ConfigError, TrainingDivergedError
 
+log = logging.getLogger(__name__)
 OPTIMIZERS = ("adam", "amsgrad")
 DEVICE_ONLY = ("device", "cuda_graphs")  # settings that change where and how fast, not what is learned
 
@@ -98,3 +101,14 @@ def check_finite(loss: torch.Tensor, phase: str, epoch: int) -> None:
     if not torch.isfinite(loss):
         raise TrainingDivergedError(f"{phase}: loss became {loss.item()} in epoch {epoch + 1}; "
                                     "lower the learning rate or check the data. No results were written.")
+
+
+def log_epoch(history: dict, phase: str, epoch: int, epochs: int, loss: torch.Tensor, t0: float, radii=None) -> None:
+    """Append one epoch's loss, radii and seconds to ``history`` and log them."""
+    history["loss"].append(loss.item())
+    history["epoch_s"].append(time.perf_counter() - t0)
+    extra = ""
+    if radii is not None:
+        history["radii"].append(radii.tolist())
+        extra = f"  radii {[round(r, 4) for r in history['radii'][-1]]}"
+    log.info("%s epoch %d/%d  loss %.6f%s", phase, epoch + 1, epochs, history["loss"][-1], extra)

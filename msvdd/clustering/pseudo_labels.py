@@ -1,7 +1,9 @@
 """Who belongs to which sphere: pseudo-labels for the training embeddings.
 
 Each option of the ``clustering`` config group is one class here with ``fit_predict(z, y)`` and a
-``describe()`` record for results.json. ``y`` (the true classes of the normal training data) is
+``describe()`` record for results.json. FINCH and k-means look for the clusters in a ``space``
+(msvdd.clustering.spaces: the encoder output, UMAP or whitened PCA of it); the labels they return
+index the same points as ``z``. ``y`` (the true classes of the normal training data) is
 used by ``oracle`` for its labels and by ``group_size`` counts for the *number* of classes only,
 which the protocol knows; it is never used otherwise.
 """
@@ -21,19 +23,24 @@ class _Clustering:
     name = "?"
     field = "clustering"  # where the options sit in the config, for error messages
 
-    def __init__(self, min_cluster_size: float = 0.05):
+    def __init__(self, min_cluster_size: float = 0.05, space=None):
         if not isinstance(min_cluster_size, (int, float)) or min_cluster_size < 0:
             raise ConfigError(f"{self.field}.min_cluster_size", min_cluster_size,
                               "an int >= 0 (points) or a fraction in (0, 1) of the training set")
-        self.min_cluster_size = min_cluster_size
+        self.min_cluster_size, self.space = min_cluster_size, space
         self.info: dict = {}
 
     def fit_predict(self, z: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
         self.info = {}
-        raw = self._labels(np.asarray(z, dtype=np.float32), y)
-        labels, merged = merge_small_clusters(raw, z, self._min_size(len(z)))
+        points = np.asarray(z, dtype=np.float32)
+        if self.space is not None:
+            points = self.space.fit_transform(points)
+        raw = self._labels(points, y)
+        labels, merged = merge_small_clusters(raw, points, self._min_size(len(z)))
         self.info = {"method": self.name, "n_raw_clusters": int(raw.max() + 1),
                      "n_merged": merged, "min_cluster_size": self._min_size(len(z)), **self.info}
+        if self.space is not None:
+            self.info["space"] = self.space.describe()
         if labels.max() == 0 and self.name != "none":
             log.warning("%s clustering gave one cluster: running as one sphere (classic Deep SVDD)", self.name)
             self.info["single_cluster_fallback"] = True
@@ -89,8 +96,8 @@ class KMeansClustering(_Clustering):
 
     name = "kmeans"
 
-    def __init__(self, n_clusters="group_size", min_cluster_size: float = 0.05, seed: int = 0):
-        super().__init__(min_cluster_size)
+    def __init__(self, n_clusters="group_size", min_cluster_size: float = 0.05, seed: int = 0, space=None):
+        super().__init__(min_cluster_size, space)
         self.n_clusters, self.seed = n_clusters, seed
 
     def _labels(self, z, y):
@@ -113,8 +120,8 @@ class FinchClustering(_Clustering):
     PARTITION_RULE = "finest partition whose clusters all hold >= min_cluster_size points"
 
     def __init__(self, metric: str = "cosine", req_clusters="group_size", min_cluster_size: float = 0.05,
-                 seed: int = 0):
-        super().__init__(min_cluster_size)
+                 seed: int = 0, space=None):
+        super().__init__(min_cluster_size, space)
         if metric not in ("cosine", "euclidean"):
             raise ConfigError("finch.metric", metric, "cosine, euclidean")
         if req_clusters is not None:

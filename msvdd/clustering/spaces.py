@@ -1,0 +1,151 @@
+"""Clustering spaces: where the pseudo-labels are found (the ``clustering_space`` config group).
+
+The raw encoder output of a briefly pretrained autoencoder separates the classes poorly for
+FINCH and k-means; a 10-d UMAP projection of the same embeddings separates them far better (the
+classes lie on curved manifolds that a k-NN graph follows and a straight distance does not).
+Only the *labels* come from the space: the sphere centers are still the means of the encoder
+outputs, since Deep SVDD trains in that space.
+
+Each option is one class with ``fit_transform(z) -> points`` and ``describe()`` (its settings and
+seconds, for results.json); ``embedding_`` keeps the points for the plots.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from msvdd.errors import ConfigError
+
+log = logging.getLogger(__name__)
+UMAP_METRICS = ("euclidean", "cosine")
+
+
+def _positive_int(field: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(field, value, f"an int >= {minimum}")
+    return value
+
+
+class EncoderSpace:
+    """The encoder output itself (what FINCH used before the spaces existed)."""
+
+    name = "encoder"
+
+    def __init__(self):
+        self.info: dict = {}
+
+    def fit_transform(self, z: np.ndarray) -> np.ndarray:
+        t = time.perf_counter()
+        self.embedding_ = self._fit(np.asarray(z, dtype=np.float32))
+        self.info = {"name": self.name, **self.settings(), "dim": int(self.embedding_.shape[1]),
+                     "seconds": round(time.perf_counter() - t, 3), **self.info}
+        return self.embedding_
+
+    def settings(self) -> dict:
+        return {}
+
+    def describe(self) -> dict:
+        return dict(self.info)
+
+    def _fit(self, z: np.ndarray) -> np.ndarray:
+        return z
+
+
+class PCASpace(EncoderSpace):
+    """Whitened PCA: decorrelated components of unit variance, so no direction dominates the distances."""
+
+    name = "pca"
+
+    def __init__(self, n_components: int = 10, whiten: bool = True, seed: int = 0):
+        super().__init__()
+        self.n_components = _positive_int("clustering_space.n_components", n_components)
+        self.whiten, self.seed = bool(whiten), seed
+
+    def settings(self) -> dict:
+        return {"n_components": self.n_components, "whiten": self.whiten, "seed": self.seed}
+
+    def _fit(self, z):
+        from sklearn.decomposition import PCA
+
+        k = min(self.n_components, z.shape[1], len(z))
+        return PCA(n_components=k, whiten=self.whiten, random_state=self.seed).fit_transform(z).astype(np.float32)
+
+
+class UMAPSpace(EncoderSpace):
+    """UMAP (umap-learn) of the embeddings, seeded: same seed, same points (single-threaded then).
+
+    ``cache_dir``: where numba keeps the compiled UMAP and pynndescent functions between
+    processes (null: numba's default, compiling them again in every process: ~10-20 s).
+    """
+
+    name = "umap"
+
+    def __init__(self, n_components: int = 10, n_neighbors: int = 30, min_dist: float = 0.0,
+                 metric: str = "euclidean", n_epochs: int | None = None, seed: int = 0, cache_dir: str | None = None):
+        super().__init__()
+        self.n_components = _positive_int("clustering_space.n_components", n_components)
+        self.n_neighbors = _positive_int("clustering_space.n_neighbors", n_neighbors, 2)
+        if isinstance(min_dist, bool) or not isinstance(min_dist, (int, float)) or min_dist < 0:
+            raise ConfigError("clustering_space.min_dist", min_dist, "a number >= 0")
+        if metric not in UMAP_METRICS:
+            raise ConfigError("clustering_space.metric", metric, ", ".join(UMAP_METRICS))
+        if n_epochs is not None:
+            _positive_int("clustering_space.n_epochs", n_epochs)
+        self.min_dist, self.metric, self.n_epochs = float(min_dist), metric, n_epochs
+        self.seed, self.cache_dir = seed, cache_dir
+
+    def settings(self) -> dict:
+        return {"n_components": self.n_components, "n_neighbors": self.n_neighbors, "min_dist": self.min_dist,
+                "metric": self.metric, "n_epochs": self.n_epochs, "seed": self.seed}
+
+    def _fit(self, z):
+        t = time.perf_counter()
+        cached = enable_numba_cache(self.cache_dir)
+        import umap
+
+        self.info = {"import_seconds": round(time.perf_counter() - t, 3), "numba_cache": cached}
+        n_neighbors = min(self.n_neighbors, len(z) - 1)
+        # umap needs n_components < n points - 1 for its spectral start; tiny inputs keep their dimension
+        k = min(self.n_components, max(len(z) - 2, 1))
+        with warnings.catch_warnings():  # "n_jobs overridden to 1 by setting random_state": intended
+            warnings.simplefilter("ignore", UserWarning)
+            reducer = umap.UMAP(n_components=k, n_neighbors=n_neighbors, min_dist=self.min_dist,
+                                metric=self.metric, n_epochs=self.n_epochs, random_state=self.seed)
+            return np.asarray(reducer.fit_transform(z), dtype=np.float32)
+
+
+def enable_numba_cache(folder: str | None) -> str | None:
+    """Cache the numba functions of umap and pynndescent on disk under ``folder``.
+
+    Most of them are compiled without ``cache=True``, so every process compiled them again: the
+    first UMAP of a run cost 10-20 s more than the second. ``enable_caching`` on each dispatcher
+    (numba's own on-disk cache, keyed by source and CPU) makes later processes load them instead.
+    Safe for parallel jobs: numba writes cache files atomically. Returns the folder used, or None.
+    """
+    if not folder:
+        return None
+    os.makedirs(folder, exist_ok=True)
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(folder))  # for functions compiled at import
+    import numba
+    from numba.core.registry import CPUDispatcher
+
+    numba.config.CACHE_DIR = str(folder)
+    import pynndescent  # noqa: F401  (load the modules whose functions are cached below)
+    import umap  # noqa: F401
+
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(("umap", "pynndescent")):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, CPUDispatcher) and type(value._cache).__name__ == "NullCache":
+                try:
+                    value.enable_caching()
+                except Exception as err:  # a function numba cannot cache (dynamic globals): compile it
+                    log.debug("numba cache: %s stays uncached (%s)", value, err)
+    return str(folder)
