@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
 DATA = os.environ.get("MSVDD_DATA")
 HAS_DATA = bool(DATA) and Path(DATA).is_dir()
+# UMAP's numba functions compile once into the repository's (git-ignored) cache, not once per test folder.
+os.environ.setdefault("MSVDD_NUMBA_CACHE", str(ROOT / "outputs" / "cache" / "numba"))
 
 # Short schedules that still learn on the 8x8 digits (a full run takes a few seconds).
 QUICK = ["pretrain.epochs=30", "pretrain.lr=1e-3", "pretrain.milestones=[20]", "pretrain.batch_size=32",

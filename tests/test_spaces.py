@@ -1,0 +1,74 @@
+"""Clustering spaces on the embedded digits: UMAP finds the classes better than the raw encoder output."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT
+from sklearn.metrics import adjusted_rand_score
+
+from msvdd.clustering import FinchClustering, KMeansClustering
+from msvdd.clustering.spaces import EncoderSpace, PCASpace, UMAPSpace
+from msvdd.errors import ConfigError
+from msvdd.networks import LeNetAutoEncoder
+from msvdd.pretrain import pretrain_autoencoder
+from msvdd.svdd import _embed
+from msvdd.training import TrainSettings
+
+NUMBA_CACHE = str(ROOT / "outputs" / "cache" / "numba")
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    """Pretrained (seed 0, 30 epochs) 32-d embeddings of digits [2, 3, 7] and their classes."""
+    from msvdd.data import Digits
+
+    data = Digits([2, 3, 7]).load()
+    torch.manual_seed(0)
+    net = LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 32)
+    settings = TrainSettings("pretrain", epochs=30, lr=1e-3, milestones=[20], batch_size=32, device="cpu")
+    pretrain_autoencoder(net, data.x_train, settings, torch.Generator().manual_seed(0), False)
+    return _embed(net.encoder, data.x_train, "cpu").numpy(), data.y_train.numpy()
+
+
+def test_umap_space_finds_the_classes_better_than_the_encoder(embedded):
+    z, y = embedded
+    ari = {}
+    for space in (EncoderSpace(), UMAPSpace(seed=0, cache_dir=NUMBA_CACHE)):
+        finch = FinchClustering(space=space)
+        ari[space.name] = adjusted_rand_score(y, finch.fit_predict(z, y))
+        assert finch.describe()["space"]["name"] == space.name
+    assert ari["umap"] > ari["encoder"] + 0.1, ari
+    info = finch.describe()["space"]
+    assert info["dim"] == 10 and info["n_neighbors"] == 30 and info["seconds"] > 0
+
+
+def test_umap_same_seed_same_points(embedded):
+    z, _ = embedded
+    a = UMAPSpace(n_components=3, seed=1, cache_dir=NUMBA_CACHE).fit_transform(z)
+    b = UMAPSpace(n_components=3, seed=1, cache_dir=NUMBA_CACHE).fit_transform(z)
+    assert a.shape == (len(z), 3) and np.array_equal(a, b)
+
+
+def test_pca_space_is_whitened_and_used_by_kmeans(embedded):
+    z, y = embedded
+    space = PCASpace(n_components=5)
+    points = space.fit_transform(z)
+    assert points.shape == (len(z), 5)
+    np.testing.assert_allclose(points.std(0, ddof=1), 1, rtol=1e-3)
+    labels = KMeansClustering(space=PCASpace(n_components=5)).fit_predict(z, y)
+    assert labels.max() == 2 and len(labels) == len(z)
+
+
+def test_encoder_space_is_the_identity(embedded):
+    z, _ = embedded
+    assert np.array_equal(EncoderSpace().fit_transform(z), z.astype(np.float32))
+
+
+@pytest.mark.parametrize("make,field", [(lambda: UMAPSpace(n_components=0), "clustering_space.n_components"),
+                                        (lambda: UMAPSpace(metric="manhattan"), "clustering_space.metric"),
+                                        (lambda: UMAPSpace(min_dist=-1), "clustering_space.min_dist"),
+                                        (lambda: UMAPSpace(n_neighbors=1), "clustering_space.n_neighbors"),
+                                        (lambda: PCASpace(n_components=2.5), "clustering_space.n_components")])
+def test_space_config_errors(make, field):
+    with pytest.raises(ConfigError, match=field):
+        make()
