@@ -224,7 +224,19 @@ def notes(runs: pd.DataFrame, failed: list[dict], n_missing: int, date: str) -> 
             *(["seed: numbers the seed reported (docs/method.md); it did not say which groups or seeds"]
               if seed_reference(runs.dataset.iloc[0]) else []),
             f"runs: {len(runs)} counted, {len(failed)} not counted, {n_missing} missing; date: {date}",
-            *_time_lines(runs)]
+            *_count_lines(runs), *_time_lines(runs)]
+
+
+def _count_lines(runs: pd.DataFrame) -> list[str]:
+    """How often a clustering found as many clusters as the group has classes (telling for req_clusters=null)."""
+    lines = []
+    for m in CLUSTERED:
+        g = runs[(runs.method == m) & runs.n_clusters.notna()]
+        if len(g):
+            exact = int((g.n_clusters.astype(int) == g.group_size.astype(int)).sum())
+            lines.append(f"{METHODS[m]}: clusters found = number of classes in {exact} of {len(g)} runs "
+                         f"(mean found {g.n_clusters.astype(float).mean():.2f}, classes {g.group_size.mean():.2f})")
+    return lines
 
 
 def _time_lines(runs: pd.DataFrame) -> list[str]:
@@ -234,7 +246,9 @@ def _time_lines(runs: pd.DataFrame) -> list[str]:
     n_cached = int(runs.pretrain_cached.sum())
     if not total:
         return []
-    line = f"compute: {total:.1f} s over {len(runs)} runs ({sum(fresh):.1f} s of it pretraining)"
+    clustering = sum(t.get("cluster", 0.0) for t in runs.timings)
+    line = (f"compute: {total:.1f} s over {len(runs)} runs ({sum(fresh):.1f} s of it pretraining, "
+            f"{clustering:.1f} s = {100 * clustering / total:.1f} % clustering)")
     if n_cached and fresh:
         saved = n_cached * sum(fresh) / len(fresh)
         line += (f"; {n_cached} runs reused a cached autoencoder, saving about {saved:.0f} s "

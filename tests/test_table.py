@@ -278,9 +278,11 @@ def test_cli_no_results_exits_2_naming_paths(tmp_path, capsys):
 def test_compute_and_cache_saving_line(tmp_path):
     root = tmp_path / "sweep"
     job(root, "a", method="svdd_one", pretrain_cached=False, timings_s={"pretrain": 6.0, "total": 10.0})
-    job(root, "b", method="svdd_finch", pretrain_cached=True, timings_s={"pretrain": 0.1, "total": 4.0})
+    job(root, "b", method="svdd_finch", pretrain_cached=True,
+        timings_s={"pretrain": 0.1, "cluster": 0.9, "total": 4.0})
     job(root, "c", method="svdd_oracle", pretrain_cached=True, timings_s={"pretrain": 0.1, "total": 4.0})
     md = table_md(tmp_path, root)
     # 18 s spent; the two cached runs would each have pretrained for 6 s: 12 / (18 + 12) = 40 %
-    assert ("compute: 18.0 s over 3 runs (6.0 s of it pretraining); 2 runs reused a cached autoencoder, "
+    assert ("compute: 18.0 s over 3 runs (6.0 s of it pretraining, 0.9 s = 5.0 % clustering); "
+            "2 runs reused a cached autoencoder, "
             "saving about 12 s (40 % of the time without the cache)") in md
