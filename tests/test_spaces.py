@@ -72,3 +72,19 @@ def test_encoder_space_is_the_identity(embedded):
 def test_space_config_errors(make, field):
     with pytest.raises(ConfigError, match=field):
         make()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_exact_knn_matches_brute_force(embedded, metric):
+    from sklearn.metrics import pairwise_distances
+
+    from msvdd.clustering.spaces import exact_knn
+
+    z, _ = embedded
+    indices, dists = exact_knn(z, 7, metric, block=100)
+    full = pairwise_distances(z.astype(np.float64), metric=metric)
+    np.fill_diagonal(full, -1)
+    assert (indices[:, 0] == np.arange(len(z))).all() and np.allclose(dists[:, 0], 0)
+    expected = np.sort(full, axis=1)[:, 1:7]
+    np.testing.assert_allclose(dists[:, 1:], expected, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(np.take_along_axis(full, indices[:, 1:], 1), expected, rtol=1e-3, atol=1e-4)

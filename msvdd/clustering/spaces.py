@@ -24,6 +24,7 @@ from msvdd.errors import ConfigError
 
 log = logging.getLogger(__name__)
 UMAP_METRICS = ("euclidean", "cosine")
+EXACT_KNN_MAX = 200_000  # up to this many points the k-NN graph is computed exactly (see exact_knn)
 
 
 def _positive_int(field: str, value, minimum: int = 1) -> int:
@@ -82,6 +83,9 @@ class UMAPSpace(EncoderSpace):
 
     ``cache_dir``: where numba keeps the compiled UMAP and pynndescent functions between
     processes (null: numba's default, compiling them again in every process: ~10-20 s).
+    From 4,096 points (where umap itself stops computing all distances) to ``EXACT_KNN_MAX`` the
+    k-NN graph is handed to UMAP from :func:`exact_knn`, not from pynndescent's NN-descent, whose
+    numba code cannot be cached (it uses dynamic globals) and recompiled in every run.
     """
 
     name = "umap"
@@ -115,9 +119,39 @@ class UMAPSpace(EncoderSpace):
         k = min(self.n_components, max(len(z) - 2, 1))
         with warnings.catch_warnings():  # "n_jobs overridden to 1 by setting random_state": intended
             warnings.simplefilter("ignore", UserWarning)
+            knn = {}
+            if 4096 <= len(z) <= EXACT_KNN_MAX:
+                t = time.perf_counter()
+                knn["precomputed_knn"] = exact_knn(z, n_neighbors, self.metric)
+                self.info["knn_seconds"] = round(time.perf_counter() - t, 3)
             reducer = umap.UMAP(n_components=k, n_neighbors=n_neighbors, min_dist=self.min_dist,
-                                metric=self.metric, n_epochs=self.n_epochs, random_state=self.seed)
+                                metric=self.metric, n_epochs=self.n_epochs, random_state=self.seed, **knn)
             return np.asarray(reducer.fit_transform(z), dtype=np.float32)
+
+
+def exact_knn(z: np.ndarray, k: int, metric: str = "euclidean", block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, distances) of each point's k nearest neighbours, itself first, in blocks of rows.
+
+    The form umap's ``precomputed_knn`` takes. Blocks of ``block`` x n distances keep memory at
+    O(block * n); 24,000 points in 32 dimensions take about a second.
+    """
+    import torch
+
+    x = torch.as_tensor(np.asarray(z, dtype=np.float32))
+    if metric == "cosine":
+        x = torch.nn.functional.normalize(x, dim=1)
+    sq = (x * x).sum(1)
+    n = len(x)
+    indices, dists = np.empty((n, k), dtype=np.int64), np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        rows = torch.arange(start, min(start + block, n))
+        d2 = (sq[rows, None] + sq[None, :] - 2 * x[rows] @ x.T).clamp_(min=0)
+        d2[torch.arange(len(rows)), rows] = -1.0  # each point is its own first neighbour, as in umap
+        d2, idx = torch.topk(d2, k, dim=1, largest=False)
+        d2.clamp_(min=0)
+        indices[rows.numpy()] = idx.numpy()
+        dists[rows.numpy()] = (d2 / 2 if metric == "cosine" else d2.sqrt()).numpy()  # cosine: 1 - cos = |a-b|^2/2
+    return indices, dists
 
 
 def enable_numba_cache(folder: str | None) -> str | None:
