@@ -17,27 +17,38 @@ from msvdd.training import TrainSettings
 NUMBA_CACHE = str(ROOT / "outputs" / "cache" / "numba")
 
 
-@pytest.fixture(scope="module")
-def embedded():
-    """Pretrained (seed 0, 30 epochs) 32-d embeddings of digits [3, 5, 8] and their classes."""
+def _embedding(classes):
+    """Pretrained (seed 0, 30 epochs, one thread as in a run) 32-d embeddings of digits and their classes."""
     from msvdd.data import Digits
 
-    data = Digits([3, 5, 8]).load()
-    torch.manual_seed(0)
-    net = LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 32)
-    settings = TrainSettings("pretrain", epochs=30, lr=1e-3, milestones=[20], batch_size=32, device="cpu")
-    pretrain_autoencoder(net, data.x_train, settings, torch.Generator().manual_seed(0), False)
-    return _embed(net.encoder, data.x_train, "cpu").numpy(), data.y_train.numpy()
+    data = Digits(classes).load()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        net = LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 32)
+        settings = TrainSettings("pretrain", epochs=30, lr=1e-3, milestones=[20], batch_size=32, device="cpu")
+        pretrain_autoencoder(net, data.x_train, settings, torch.Generator().manual_seed(0), False)
+        return _embed(net.encoder, data.x_train, "cpu").numpy(), data.y_train.numpy()
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    return _embedding([3, 5, 8])
 
 
 def test_umap_space_finds_the_classes_better_than_the_encoder(embedded):
-    z, y = embedded
-    ari = {}
-    for space in (EncoderSpace(), UMAPSpace(seed=0, cache_dir=NUMBA_CACHE)):
-        finch = FinchClustering(space=space)
-        ari[space.name] = adjusted_rand_score(y, finch.fit_predict(z, y))
-        assert finch.describe()["space"]["name"] == space.name
-    assert ari["umap"] > ari["encoder"] + 0.1, ari
+    # Three groups where FINCH on the encoder output confuses the classes; one group's ARI moves
+    # with the last bits of the pretraining, their mean does not.
+    ari = {"encoder": [], "umap": []}
+    for z, y in (embedded, _embedding([2, 3, 5, 8]), _embedding([1, 2, 3])):
+        for space in (EncoderSpace(), UMAPSpace(seed=0, cache_dir=NUMBA_CACHE)):
+            finch = FinchClustering(space=space)
+            ari[space.name].append(adjusted_rand_score(y, finch.fit_predict(z, y)))
+            assert finch.describe()["space"]["name"] == space.name
+    assert np.mean(ari["umap"]) > np.mean(ari["encoder"]) + 0.1, ari
     info = finch.describe()["space"]
     assert info["dim"] == 10 and info["n_neighbors"] == 30 and info["seconds"] > 0
 
