@@ -87,7 +87,7 @@ def run_settings(cfg: DictConfig, dataset_name: str, objective_name: str) -> dic
         "train": strip(plain["train"], "_target_", *DEVICE_ONLY),
         "score": cfg.score,
         "finch": plain["finch"],
-        "clustering_space": strip(plain["clustering_space"], "cache_dir"),
+        "clustering_space": strip(plain["clustering_space"], "cache_dir", "seed"),  # the run's seed varies by design
         "assign": strip(plain["assign"], "_target_"),
         "group": None if cfg.group.size is None else strip(plain["group"], "index", "size"),
     }

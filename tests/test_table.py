@@ -286,3 +286,13 @@ def test_compute_and_cache_saving_line(tmp_path):
     assert ("compute: 18.0 s over 3 runs (6.0 s of it pretraining, 0.9 s = 5.0 % clustering); "
             "2 runs reused a cached autoencoder, "
             "saving about 12 s (40 % of the time without the cache)") in md
+
+
+@pytest.mark.parametrize("method", ["svdd_one", "svdd_finch", "knn"])
+def test_settings_of_one_table_do_not_depend_on_the_seed(make_cfg, method):
+    """A table sweeps seeds: nothing seeded by the run's seed (the UMAP space, say) may enter its settings."""
+    from msvdd.run import run_settings, settings_id
+
+    ids = {settings_id(run_settings(make_cfg(f"method={method}", f"seed={seed}"), "digits", "one_class"))
+           for seed in (0, 1)}
+    assert len(ids) == 1
