@@ -23,11 +23,11 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from msvdd.atomic import save_torch
 from msvdd.pretrain import pretrain_autoencoder
 from msvdd.training import DEVICE_ONLY
 
@@ -118,15 +118,7 @@ class PretrainCache:
 
     def put(self, key: str, entry: dict) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(entry, tmp)
-            os.replace(tmp, self.path(key))
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return self.path(key)
+        return save_torch(self.path(key), entry)
 
 
 def _misfit(entry, net: torch.nn.Module, generator: torch.Generator) -> str:

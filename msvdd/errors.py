@@ -30,7 +30,7 @@ class ConfigError(MsvddError, ValueError):
     """
 
     def __init__(self, field: str, value, allowed: str, problem: str | None = None):
-        self.field, self.value, self.allowed = field, value, allowed
+        self.field, self.value, self.allowed, self.problem = field, value, allowed, problem
         what = f": {problem}" if problem else " is not allowed"
         super().__init__(f"{field}={value!r}{what}; allowed: {allowed}")
 

@@ -42,6 +42,8 @@ def load_model(path: str, device: str = "cpu") -> DeepSVDD:
         raise ConfigError("MODEL", path, allowed, "no such file")
     try:
         model = DeepSVDD.load(path, device=device)
+    except ConfigError as err:  # DeepSVDD.load already says what is wrong with the file: pass that on
+        raise ConfigError("MODEL", path, allowed, f"cannot load it: {err.problem or err.allowed}") from None
     except Exception as err:  # noqa: BLE001  any unreadable or foreign file means the same to the user
         raise ConfigError("MODEL", path, allowed, f"cannot load it ({type(err).__name__})") from None
     if not (model.data_ or {}).get("preprocessing"):

@@ -136,6 +136,7 @@ def _text_file(d):
 BAD = [  # (model: folder|table, args from the tmp dir, field, words)
     ("folder", lambda d, m: [str(d / "none.pt"), str(d)], "MODEL", "no such file"),
     ("folder", lambda d, m: [str(_text_file(d)), str(d)], "MODEL", "cannot load it"),
+    ("folder", lambda d, m: [str(_text_file(d)), str(d)], "MODEL", "cannot load it: not a PyTorch file"),
     ("folder", lambda d, m: [m, str(d / "missing")], "INPUT", "no such file or folder"),
     ("folder", lambda d, m: [m, str(_empty_dir(d))], "INPUT", "no images found"),
     ("folder", lambda d, m: [m, str(_bad_png(d))], "INPUT", "x.png"),

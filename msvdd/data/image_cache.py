@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from msvdd.atomic import save_torch
 from msvdd.data.images import decode_images
 
 log = logging.getLogger(__name__)
@@ -47,12 +46,5 @@ def cached_decode(paths: list[Path], color: str, image_size: int | None, cache_d
             log.warning("images: ignoring unreadable cache entry %s (%s)", entry, err)
     images = decode_images(paths, color, image_size)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{entry.stem}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save({"images": images}, tmp)
-        os.replace(tmp, entry)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_torch(entry, {"images": images})
     return images

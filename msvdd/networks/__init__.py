@@ -7,10 +7,6 @@ own images, sized from the data); ``mlp`` the MLP for feature vectors (tables).
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-
-from msvdd.networks import base, lenet, mlp, ruff_lenet
 from msvdd.networks.base import AutoEncoder
 from msvdd.networks.lenet import LeNetAutoEncoder
 from msvdd.networks.mlp import MLPAutoEncoder
@@ -20,7 +16,7 @@ ARCHITECTURES = {cls.__name__: cls for cls in (LeNetAutoEncoder, MNISTLeNetAutoE
                                                MLPAutoEncoder)}
 
 __all__ = ["AutoEncoder", "CIFAR10LeNetAutoEncoder", "LeNetAutoEncoder", "MLPAutoEncoder", "MNISTLeNetAutoEncoder",
-           "architecture_version", "build_network"]
+           "build_network"]
 
 
 def build_network(hparams: dict) -> AutoEncoder:
@@ -30,9 +26,3 @@ def build_network(hparams: dict) -> AutoEncoder:
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown network architecture {name!r}; known: {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[name](**kwargs)
-
-
-def architecture_version() -> str:
-    """A hash of the networks' source: cached pretrained weights are invalid once the code changes."""
-    source = "".join(inspect.getsource(module) for module in (base, lenet, mlp, ruff_lenet))
-    return hashlib.sha1(source.encode()).hexdigest()[:12]
