@@ -26,17 +26,18 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from msvdd import persistence
-from msvdd.data.datasets import CIFAR10, MNIST, FashionMNIST
+from msvdd.data.datasets import CIFAR10, MNIST, Digits, FashionMNIST
 from msvdd.spheres import score, sq_distances
 
-DATASETS = {"mnist": MNIST, "fashion_mnist": FashionMNIST, "cifar10": CIFAR10}
+DATASETS = {"mnist": MNIST, "fashion_mnist": FashionMNIST, "cifar10": CIFAR10, "digits": Digits}  # digits: default split
 
 
 def auroc(y: np.ndarray, s: np.ndarray) -> float:
     return 100.0 * roc_auc_score(y, s)
 
 
-def breakdown(run_dir: Path) -> None:
+def breakdown(run_dir: Path) -> dict:
+    """The numbers above for one run folder, printed as they come; returned for tests."""
     results = json.loads((run_dir / "results.json").read_text())
     name, classes = results["dataset"], results["normal_classes"]
     if name not in DATASETS:
@@ -79,6 +80,8 @@ def breakdown(run_dir: Path) -> None:
     }
     print("other scores of the same embeddings: " + ", ".join(
         f"{label} {auroc(y, s.numpy()):.2f}" for label, s in alternatives.items()))
+    return {"auroc": auroc(y, run_score), "per_class": per_class,
+            "alternatives": {label: auroc(y, s.numpy()) for label, s in alternatives.items()}}
 
 
 def main() -> None:
