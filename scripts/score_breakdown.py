@@ -29,7 +29,8 @@ from msvdd import persistence
 from msvdd.data.datasets import CIFAR10, MNIST, Digits, FashionMNIST
 from msvdd.spheres import score, sq_distances
 
-DATASETS = {"mnist": MNIST, "fashion_mnist": FashionMNIST, "cifar10": CIFAR10, "digits": Digits}  # digits: default split
+# digits: with its default train/test split
+DATASETS = {"mnist": MNIST, "fashion_mnist": FashionMNIST, "cifar10": CIFAR10, "digits": Digits}
 
 
 def auroc(y: np.ndarray, s: np.ndarray) -> float:
@@ -66,8 +67,8 @@ def breakdown(run_dir: Path) -> dict:
               f"{c[k].norm():.3f}, R^2 {float(r2[k]):.4g}, median train d^2 {own.median():.4g}" if len(own) else
               f"  sphere {k}: no training point nearest")
     for k in classes:
-        nearest = d_test[labels == k].argmin(dim=1)
-        print(f"  normal test class {names[k]}: nearest sphere counts {torch.bincount(nearest, minlength=len(c)).tolist()}, "
+        counts = torch.bincount(d_test[labels == k].argmin(dim=1), minlength=len(c)).tolist()
+        print(f"  normal test class {names[k]}: nearest sphere counts {counts}, "
               f"median min d^2 {d_test[labels == k].min(dim=1).values.median():.4g}")
     print(f"  anomalies: median min d^2 {d_test[y == 1].min(dim=1).values.median():.4g}")
     scale = torch.stack([d_train[nearest_train == k, k].median() if (nearest_train == k).any() else torch.tensor(1.0)

@@ -6,9 +6,9 @@ import importlib.util
 import json
 
 import pytest
+from conftest import ROOT
 
 from msvdd.run import run
-from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("score_breakdown", ROOT / "scripts" / "score_breakdown.py")
 score_breakdown = importlib.util.module_from_spec(spec)
@@ -28,4 +28,5 @@ def test_breakdown_recomputes_the_runs_auroc(make_cfg, tmp_path, method, capsys)
     if method == "svdd_one":
         assert got["alternatives"]["min distance (no radii)"] == pytest.approx(recorded, abs=1e-6)
     printed = capsys.readouterr().out
-    assert f"AUROC recorded {recorded:.2f}" in printed and printed.count("sphere ") >= (1 if method == "svdd_one" else 3)
+    assert f"AUROC recorded {recorded:.2f}" in printed
+    assert printed.count("sphere ") >= (1 if method == "svdd_one" else 3)
