@@ -52,37 +52,37 @@ def breakdown(run_dir: Path) -> dict:
     y, labels = data.y_test.numpy(), data.labels_test.numpy()
     run_score = score(d_test, model.score_radii_.cpu(), model.score).numpy()
 
+    run_auroc = auroc(y, run_score)
     print(f"== {run_dir.name}")
     print(f"{name} normal {classes}, method {results.get('method')}, {len(c)} sphere(s), "
-          f"AUROC recorded {100 * results['auroc']:.2f}, recomputed {auroc(y, run_score):.2f}")
+          f"AUROC recorded {100 * results['auroc']:.2f}, recomputed {run_auroc:.2f}")
     names = DATASETS[name].class_names
     per_class = {int(k): auroc(np.r_[np.zeros((y == 0).sum()), np.ones((labels == k).sum())],
                                np.r_[run_score[y == 0], run_score[labels == k]])
                  for k in np.unique(labels[y == 1])}
     print("AUROC against each anomaly class: " + ", ".join(f"{names[k]} {v:.1f}" for k, v in per_class.items()))
+    # each sphere's median squared distance over the training points nearest to it (1 where none is)
     nearest_train = d_train.argmin(dim=1)
-    for k in range(len(c)):
-        own = d_train[nearest_train == k, k]
+    held = [d_train[nearest_train == k, k] for k in range(len(c))]
+    scale = torch.stack([own.median() if len(own) else torch.tensor(1.0) for own in held])
+    for k, own in enumerate(held):
         print(f"  sphere {k}: {int((model.cluster_labels_ == k).sum())} training points, |c| "
-              f"{c[k].norm():.3f}, R^2 {float(r2[k]):.4g}, median train d^2 {own.median():.4g}" if len(own) else
+              f"{c[k].norm():.3f}, R^2 {float(r2[k]):.4g}, median train d^2 {scale[k]:.4g}" if len(own) else
               f"  sphere {k}: no training point nearest")
     for k in classes:
         counts = torch.bincount(d_test[labels == k].argmin(dim=1), minlength=len(c)).tolist()
         print(f"  normal test class {names[k]}: nearest sphere counts {counts}, "
               f"median min d^2 {d_test[labels == k].min(dim=1).values.median():.4g}")
     print(f"  anomalies: median min d^2 {d_test[y == 1].min(dim=1).values.median():.4g}")
-    scale = torch.stack([d_train[nearest_train == k, k].median() if (nearest_train == k).any() else torch.tensor(1.0)
-                         for k in range(len(c))])
     alternatives = {
         "min distance (no radii)": d_test.min(dim=1).values,
         "distance to the mean center": sq_distances(z_test, c.mean(dim=0, keepdim=True))[:, 0],
         "min distance / sphere's median train distance": (d_test / scale).min(dim=1).values,
         "embedding norm |phi(x)|": z_test.norm(dim=1),
     }
-    print("other scores of the same embeddings: " + ", ".join(
-        f"{label} {auroc(y, s.numpy()):.2f}" for label, s in alternatives.items()))
-    return {"auroc": auroc(y, run_score), "per_class": per_class,
-            "alternatives": {label: auroc(y, s.numpy()) for label, s in alternatives.items()}}
+    other = {label: auroc(y, s.numpy()) for label, s in alternatives.items()}
+    print("other scores of the same embeddings: " + ", ".join(f"{label} {v:.2f}" for label, v in other.items()))
+    return {"auroc": run_auroc, "per_class": per_class, "alternatives": other}
 
 
 def main() -> None:
