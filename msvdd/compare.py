@@ -29,7 +29,8 @@ def variant(record: dict) -> str:
     if method == "svdd_oracle":
         return "oracle"
     settings = record.get("settings") or {}
-    space = ((record.get("clustering") or {}).get("space") or {}).get("name", "encoder")
+    info = (record.get("clustering") or {}).get("space") or {}
+    space = info.get("name", "encoder") + ("-of-input" if info.get("source") == "input" else "")
     assign = (settings.get("assign") or {}).get("rule", "fixed")
     if method == "svdd_finch":
         finch = settings.get("finch") or {}

@@ -96,7 +96,8 @@ class DeepSVDD:
         device = train.torch_device()
         net.to(device)
         z0 = _embed(net.encoder, X, device)
-        labels = clustering.fit_predict(z0.cpu().numpy(), None if y is None else np.asarray(y))
+        labels = clustering.fit_predict(z0.cpu().numpy(), None if y is None else np.asarray(y),
+                                        inputs=X.flatten(1).cpu().numpy())
         self.clustering_info_ = clustering.describe()
         labels = torch.as_tensor(labels, dtype=torch.long, device=device)
         self.n_clusters_ = int(labels.max()) + 1

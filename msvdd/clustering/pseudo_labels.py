@@ -3,7 +3,8 @@
 Each option of the ``clustering`` config group is one class here with ``fit_predict(z, y)`` and a
 ``describe()`` record for results.json. FINCH and k-means look for the clusters in a ``space``
 (msvdd.clustering.spaces: the encoder output, UMAP or whitened PCA of it); the labels they return
-index the same points as ``z``. ``y`` (the true classes of the normal training data) is
+index the same points as ``z``. ``inputs`` (the model's inputs for the same points) reach only a
+space whose ``source`` is ``input``. ``y`` (the true classes of the normal training data) is
 used by ``oracle`` for its labels and by ``group_size`` counts for the *number* of classes only,
 which the protocol knows; it is never used otherwise.
 """
@@ -30,11 +31,16 @@ class _Clustering:
         self.min_cluster_size, self.space = min_cluster_size, space
         self.info: dict = {}
 
-    def fit_predict(self, z: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    def fit_predict(self, z: np.ndarray, y: np.ndarray | None = None, inputs: np.ndarray | None = None) -> np.ndarray:
         self.info = {}
         points = np.asarray(z, dtype=np.float32)
         if self.space is not None:
-            points = self.space.fit_transform(points)
+            if getattr(self.space, "source", "encoder") == "input":
+                if inputs is None or len(inputs) != len(points):
+                    raise ValueError("clustering_space.source=input needs the inputs of the embedded points")
+                points = self.space.fit_transform(inputs)
+            else:
+                points = self.space.fit_transform(points)
         raw = self._labels(points, y)
         labels, merged = merge_small_clusters(raw, points, self._min_size(len(z)))
         self.info = {"method": self.name, "n_raw_clusters": int(raw.max() + 1),
