@@ -33,10 +33,11 @@ def test_full_run_beats_chance_and_writes_everything(make_cfg, tmp_path, shared_
         assert record["ari"] == 1.0 and record["n_clusters"] == 3
     for name in ("model.pt", "roc.png", "training.png", "embeddings_pca.png", "extremes.png"):
         assert (tmp_path / "run" / name).stat().st_size > 1000, name
-    # finch and kmeans cluster in a space (umap by default): its plot and its record
+    # finch and kmeans cluster in a space (UMAP of the input by default): its plot and its record
     assert (tmp_path / "run" / "embeddings_space.png").exists() == (method in ("finch", "kmeans"))
     if method in ("finch", "kmeans"):
-        assert record["clustering"]["space"]["name"] == "umap" and record["clustering"]["space"]["seconds"] > 0
+        space = record["clustering"]["space"]
+        assert space["name"] == "umap" and space["source"] == "input" and space["seconds"] > 0
 
 
 @pytest.mark.slow

@@ -5,15 +5,16 @@ from test_table import job, table_md
 from msvdd.compare import main, variant
 
 
-def _finch(space, metric="cosine", assign="fixed", req="group_size"):
+def _finch(space, metric="cosine", assign="fixed", req="group_size", source="encoder"):
     settings = {"finch": {"metric": metric, "req_clusters": req}, "assign": {"rule": assign}}
-    return dict(method="finch", settings=settings, clustering={"space": {"name": space}})
+    return dict(method="finch", settings=settings, clustering={"space": {"name": space, "source": source}})
 
 
 def test_variant_names():
     assert variant({"method": "none"}) == "one radius" and variant({"method": "oracle"}) == "oracle"
     assert variant(_finch("umap", req=None)) == "finch umap cosine fixed k=free"
     assert variant(_finch("encoder", "euclidean", "nearest")) == "finch encoder euclidean nearest k=group_size"
+    assert variant(_finch("umap", "euclidean", source="input")) == "finch umap-of-input euclidean fixed k=group_size"
 
 
 def test_rows_per_variant_with_counts_and_time_share(tmp_path, capsys):

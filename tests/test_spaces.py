@@ -17,7 +17,7 @@ from msvdd.training import TrainSettings
 NUMBA_CACHE = str(ROOT / "outputs" / "cache" / "numba")
 
 
-def _embedding(classes):
+def _embedding(classes, with_inputs=False):
     """Pretrained (seed 0, 30 epochs, one thread as in a run) 32-d embeddings of digits and their classes."""
     from msvdd.data import Digits
 
@@ -29,7 +29,8 @@ def _embedding(classes):
         net = LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 32)
         settings = TrainSettings("pretrain", epochs=30, lr=1e-3, milestones=[20], batch_size=32, device="cpu")
         pretrain_autoencoder(net, data.x_train, settings, torch.Generator().manual_seed(0), False)
-        return _embed(net.encoder, data.x_train, "cpu").numpy(), data.y_train.numpy()
+        z = _embed(net.encoder, data.x_train, "cpu").numpy()
+        return (z, data.y_train.numpy()) + ((data.x_train.flatten(1).numpy(),) if with_inputs else ())
     finally:
         torch.set_num_threads(threads)
 
@@ -51,6 +52,37 @@ def test_umap_space_finds_the_classes_better_than_the_encoder(embedded):
     assert np.mean(ari["umap"]) > np.mean(ari["encoder"]) + 0.1, ari
     info = finch.describe()["space"]
     assert info["dim"] == 10 and info["n_neighbors"] == 30 and info["seconds"] > 0
+
+
+def test_umap_of_the_input_finds_the_classes_the_encoder_space_confuses():
+    # [3, 5, 8]: FINCH on the UMAP of the encoder output mixes the classes (ARI 0.33 in a run); the
+    # UMAP of the pixels (after a PCA) separates them. Only the labels change: z stays the encoder's.
+    z, y, x = _embedding([3, 5, 8], with_inputs=True)
+    ari = {}
+    for source in ("encoder", "input"):
+        finch = FinchClustering(metric="euclidean", space=UMAPSpace(seed=0, cache_dir=NUMBA_CACHE, source=source,
+                                                                     input_pca=20))
+        labels = finch.fit_predict(z, y, inputs=x)
+        ari[source] = adjusted_rand_score(y, labels)
+        info = finch.describe()["space"]
+        assert info["source"] == source and info["dim"] == 10 and len(labels) == len(z)
+    assert info["input_pca"] == 20
+    assert ari["input"] > 0.9 and ari["input"] > ari["encoder"] + 0.2, ari
+    again = FinchClustering(metric="euclidean", space=UMAPSpace(seed=0, cache_dir=NUMBA_CACHE, source="input",
+                                                                input_pca=20))
+    assert np.array_equal(again.fit_predict(z, y, inputs=x), labels)  # same seed, same labels
+
+
+def test_an_input_space_needs_the_inputs(embedded):
+    z, y = embedded
+    finch = FinchClustering(space=PCASpace(n_components=5, source="input"))
+    with pytest.raises(ValueError, match="source=input needs the inputs"):
+        finch.fit_predict(z, y)
+    with pytest.raises(ValueError, match="source=input needs the inputs"):
+        finch.fit_predict(z, y, inputs=z[:10])
+    # fewer input columns than input_pca: the columns go to the space as they are
+    space = PCASpace(n_components=5, whiten=False, source="input", input_pca=50)
+    assert space.fit_transform(z).shape == (len(z), 5) and space.describe()["dim"] == 5
 
 
 def test_umap_same_seed_same_points(embedded):
@@ -79,7 +111,9 @@ def test_encoder_space_is_the_identity(embedded):
                                         (lambda: UMAPSpace(metric="manhattan"), "clustering_space.metric"),
                                         (lambda: UMAPSpace(min_dist=-1), "clustering_space.min_dist"),
                                         (lambda: UMAPSpace(n_neighbors=1), "clustering_space.n_neighbors"),
-                                        (lambda: PCASpace(n_components=2.5), "clustering_space.n_components")])
+                                        (lambda: PCASpace(n_components=2.5), "clustering_space.n_components"),
+                                        (lambda: UMAPSpace(source="pixels"), "clustering_space.source"),
+                                        (lambda: PCASpace(input_pca=0), "clustering_space.input_pca")])
 def test_space_config_errors(make, field):
     with pytest.raises(ConfigError, match=field):
         make()
