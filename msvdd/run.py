@@ -247,7 +247,7 @@ def _plots(model, data, scores: np.ndarray, metrics: dict, method: str, out: Pat
         space = getattr(getattr(model, "clustering", None), "space", None)
         if trained and getattr(space, "embedding_", None) is not None and space.embedding_.shape[1] >= 2:
             initial = getattr(model.assignment, "initial_labels_", model.cluster_labels_.numpy())
-            plots.embedding_space(space.embedding_, initial, data.y_train.numpy(), space.name,
+            plots.embedding_space(space.embedding_, initial, data.y_train.numpy(), space.label,
                                   staging / "embeddings_space.png")
         if data.x_test.dim() == 4:  # images (a table has no picture to show)
             plots.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), staging / "extremes.png")

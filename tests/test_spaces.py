@@ -83,6 +83,7 @@ def test_an_input_space_needs_the_inputs(embedded):
     # fewer input columns than input_pca: the columns go to the space as they are
     space = PCASpace(n_components=5, whiten=False, source="input", input_pca=50)
     assert space.fit_transform(z).shape == (len(z), 5) and space.describe()["dim"] == 5
+    assert space.label == "pca of the input" and PCASpace().label == "pca"  # what the space plot is titled
 
 
 def test_umap_same_seed_same_points(embedded):

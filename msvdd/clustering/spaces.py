@@ -69,6 +69,11 @@ class EncoderSpace:
             self.info["input_pca"] = self.input_pca
         return self.embedding_
 
+    @property
+    def label(self) -> str:
+        """How plots name the space: 'umap', or 'umap of the input'."""
+        return self.name if self.source == "encoder" else f"{self.name} of the input"
+
     def settings(self) -> dict:
         return {}
 
