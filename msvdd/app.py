@@ -1,6 +1,6 @@
 """The Hydra app: ``python -m msvdd [overrides]`` (one run) or ``python -m msvdd -m ...`` (a sweep).
 
-It composes the config, hands it to :func:`msvdd.run.run` and turns the errors a user can fix
+It composes the config, hands it to :func:`msvdd.run.job.run` and turns the errors a user can fix
 into one line and a non-zero exit. Nothing else happens here.
 """
 
@@ -84,7 +84,7 @@ def main() -> None:
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def hydra_main(cfg: DictConfig) -> float:
-    from msvdd.run import run
+    from msvdd.run.job import run
 
     hydra_cfg = HydraConfig.get()
     sweep_job = hydra_cfg.mode == RunMode.MULTIRUN

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from msvdd.accel import AccelSettings
 from msvdd.data.new_inputs import read_inputs
 from msvdd.errors import ConfigError
-from msvdd.scoring import score_items, write_csv
-from msvdd.svdd import DeepSVDD
+from msvdd.svdd.accel import AccelSettings
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.scoring import score_items, write_csv
 
 log = logging.getLogger("msvdd.predict")
 

@@ -99,7 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("MSVDD_DATA"):
         raise SystemExit("set MSVDD_DATA to the folder holding MNIST/")
-    from msvdd.groups import group_classes
+    from msvdd.run.groups import group_classes
 
     classes = args.classes or list(group_classes(4, 0))
     print(f"# baselines on MNIST, normal classes {classes}; one core; "

@@ -24,9 +24,9 @@ import torch
 
 from msvdd.clustering import OracleClustering
 from msvdd.networks import MNISTLeNetAutoEncoder
-from msvdd.objectives import OneClass, SoftBoundary
-from msvdd.svdd import DeepSVDD
-from msvdd.training import TrainSettings
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.objectives import OneClass, SoftBoundary
+from msvdd.svdd.training import TrainSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from msvdd.groups import group_classes
+from msvdd.run.groups import group_classes
 
 
 def load_runs(sweep: Path) -> list[dict]:

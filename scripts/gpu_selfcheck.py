@@ -17,13 +17,13 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from msvdd.accel import AccelSettings
 from msvdd.clustering import OracleClustering
 from msvdd.data import MNIST, Digits
 from msvdd.networks import LeNetAutoEncoder
-from msvdd.objectives import OneClass, SoftBoundary
-from msvdd.svdd import DeepSVDD
-from msvdd.training import TrainSettings
+from msvdd.svdd.accel import AccelSettings
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.objectives import OneClass, SoftBoundary
+from msvdd.svdd.training import TrainSettings
 
 
 def fit(data, net, objective, epochs, graphs, device):

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from msvdd import persistence
 from msvdd.data.datasets import CIFAR10, MNIST, Digits, FashionMNIST
-from msvdd.spheres import score, sq_distances
+from msvdd.svdd import checkpoint as persistence
+from msvdd.svdd.spheres import score, sq_distances
 
 # digits: with its default train/test split
 DATASETS = {"mnist": MNIST, "fashion_mnist": FashionMNIST, "cifar10": CIFAR10, "digits": Digits}

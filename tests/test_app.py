@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from msvdd.errors import ConfigError
-from msvdd.run import run
+from msvdd.run.job import run
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,8 @@ def test_same_seed_same_auroc_and_checkpoint_evaluation(make_cfg, tmp_path):
 
 
 def test_group_address_sets_normal_classes(make_cfg, tmp_path):
-    from msvdd.groups import group_classes
-    from msvdd.run import normal_classes
+    from msvdd.run.groups import group_classes
+    from msvdd.run.job import normal_classes
 
     cfg = make_cfg("group.size=3", "group.index=4")
     assert normal_classes(cfg) == list(group_classes(3, 4))

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from msvdd.assignment import Assignment
 from msvdd.clustering import OracleClustering
 from msvdd.errors import ConfigError
 from msvdd.networks import LeNetAutoEncoder
-from msvdd.objectives import OneClass, SoftBoundary
-from msvdd.run import run
-from msvdd.svdd import DeepSVDD
-from msvdd.training import TrainSettings
+from msvdd.run.job import run
+from msvdd.svdd.assignment import Assignment
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.objectives import OneClass, SoftBoundary
+from msvdd.svdd.training import TrainSettings
 
 QUICK = dict(epochs=6, lr=1e-3, milestones=[], batch_size=32, device="cpu")
 

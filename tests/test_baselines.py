@@ -21,9 +21,9 @@ from msvdd.baselines import (
 )
 from msvdd.errors import ConfigError
 from msvdd.networks import LeNetAutoEncoder
-from msvdd.run import run
-from msvdd.svdd import DeepSVDD
-from msvdd.training import TrainSettings
+from msvdd.run.job import run
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.training import TrainSettings
 
 PRETRAIN = dict(epochs=30, lr=1e-3, milestones=[20], batch_size=32)
 DETECTORS = {

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-import msvdd.cache
+import msvdd.svdd.pretrain_cache
 from msvdd.clustering import NoClustering
 from msvdd.networks import LeNetAutoEncoder
-from msvdd.svdd import DeepSVDD
-from msvdd.training import TrainSettings
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.training import TrainSettings
 
 QUICK = dict(epochs=3, lr=1e-3, batch_size=64, milestones=[])
 
@@ -55,7 +55,7 @@ def test_bad_entry_under_the_right_key_warns_and_pretrains_again(spoil, digits, 
     fresh = _fit(digits, cache)
     entry = _entry(cache)
     entry.write_bytes(SPOILERS[spoil](tmp_path, digits, entry.read_bytes()))
-    with caplog.at_level(logging.WARNING, logger="msvdd.cache"):
+    with caplog.at_level(logging.WARNING, logger="msvdd.svdd.pretrain_cache"):
         again = _fit(digits, cache)
     assert not again.pretrain_cached_
     assert any("ignoring cache entry" in r.message and str(entry) in r.message for r in caplog.records)
@@ -73,8 +73,8 @@ def test_cache_key_covers_every_source_file_of_the_package(digits, tmp_path, mon
     assert _fit(digits, cache).pretrain_cached_ is False
     assert _fit(digits, cache).pretrain_cached_ is True
     same = tmp_path / "same" / "msvdd"
-    shutil.copytree(msvdd.cache.PACKAGE_DIR, same, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(msvdd.cache, "PACKAGE_DIR", same, raising=False)
+    shutil.copytree(msvdd.svdd.pretrain_cache.PACKAGE_DIR, same, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(msvdd.svdd.pretrain_cache, "PACKAGE_DIR", same, raising=False)
     assert _fit(digits, cache).pretrain_cached_ is True  # the same source elsewhere: the same key
     # the pretraining loop, optimiser settings, preprocessing, network, estimator: each edit is a new key
     for n, edited in enumerate(["pretrain.py", "training.py", "data/preprocess.py", "networks/lenet.py", "svdd.py"]):
@@ -82,6 +82,6 @@ def test_cache_key_covers_every_source_file_of_the_package(digits, tmp_path, mon
         shutil.copytree(same, changed)
         with open(changed / edited, "a") as f:
             f.write("\n# an edit that could change the pretrained weights\n")
-        monkeypatch.setattr(msvdd.cache, "PACKAGE_DIR", changed, raising=False)
+        monkeypatch.setattr(msvdd.svdd.pretrain_cache, "PACKAGE_DIR", changed, raising=False)
         assert _fit(digits, cache).pretrain_cached_ is False, edited
         assert len(list(cache.glob("*.pt"))) == n + 2

@@ -1,8 +1,9 @@
-"""msvdd.compare: one row per clustering variant of a sweep that varies them on purpose."""
+"""msvdd.reports.compare: one row per clustering variant of a sweep that varies them on purpose."""
 
 from test_table import job, table_md
 
-from msvdd.compare import main, variant
+from msvdd.compare import main
+from msvdd.reports.compare import variant
 
 
 def _finch(space, metric="cosine", assign="fixed", req="group_size", source="encoder"):

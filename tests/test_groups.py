@@ -3,7 +3,7 @@ import math
 import pytest
 
 from msvdd.errors import ConfigError
-from msvdd.groups import dev_groups, group_classes, table_groups
+from msvdd.run.groups import dev_groups, group_classes, table_groups
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4, 9])

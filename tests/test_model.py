@@ -13,10 +13,10 @@ from msvdd.clustering import (
 )
 from msvdd.errors import ConfigError, TrainingDivergedError
 from msvdd.networks import LeNetAutoEncoder
-from msvdd.objectives import OneClass, SoftBoundary, quantile_radii
-from msvdd.spheres import init_centers, score, sq_distances
-from msvdd.svdd import DeepSVDD
-from msvdd.training import TrainSettings
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.objectives import OneClass, SoftBoundary, quantile_radii
+from msvdd.svdd.spheres import init_centers, score, sq_distances
+from msvdd.svdd.training import TrainSettings
 
 
 @pytest.mark.parametrize("shape,channels,kernel,rep", [((1, 28, 28), (8, 4), 5, 32),

@@ -21,7 +21,7 @@ from own_files import (
 from msvdd.data import Arrays, Folder, Table
 from msvdd.data import image_cache as image_cache_module
 from msvdd.errors import ConfigError
-from msvdd.run import run
+from msvdd.run.job import run
 
 FAST = ["pretrain.epochs=10", "train.epochs=10", "pretrain.milestones=[]", "train.milestones=[]"]
 

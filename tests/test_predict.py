@@ -13,7 +13,7 @@ from hydra.core.global_hydra import GlobalHydra
 from own_files import digit_arrays, digit_table, save_png, snapshot, write_split_folder
 
 from msvdd.predict import main
-from msvdd.run import run
+from msvdd.run.job import run
 
 FAST = ["pretrain.epochs=10", "train.epochs=10", "pretrain.milestones=[]", "train.milestones=[]"]
 

@@ -23,7 +23,7 @@ from msvdd.errors import (
     TrainingDivergedError,
     portable,
 )
-from msvdd.run import run
+from msvdd.run.job import run
 
 TINY = ["pretrain.epochs=2", "train.epochs=2", "plots=false", "threads=1"]
 
@@ -96,7 +96,7 @@ def test_optuna_search_on_joblib_records_the_failed_jobs_reason(tmp_path):
 
 # ------------------------------------------------------------------ 2. runs never share a folder
 def test_a_folder_held_by_a_live_run_is_refused(make_cfg, tmp_path):
-    from msvdd.folder_lock import own_folder
+    from msvdd.run.folder_lock import own_folder
 
     out = tmp_path / "run"
     out.mkdir()
@@ -164,7 +164,7 @@ def test_cli_one_line_and_exit_2(tmp_path, args, where):
 
 def test_full_disk_is_one_line_and_leaves_no_temp_file(tmp_path):
     from msvdd.app import user_error
-    from msvdd.atomic import write_atomic
+    from msvdd.files import write_atomic
 
     def fill(tmp):
         Path(tmp).write_text("partial")

@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import ROOT
 
-from msvdd.run import run
+from msvdd.run.job import run
 
 spec = importlib.util.spec_from_file_location("score_breakdown", ROOT / "scripts" / "score_breakdown.py")
 score_breakdown = importlib.util.module_from_spec(spec)

@@ -10,9 +10,9 @@ from msvdd.clustering import FinchClustering, KMeansClustering
 from msvdd.clustering.spaces import EncoderSpace, PCASpace, UMAPSpace
 from msvdd.errors import ConfigError
 from msvdd.networks import LeNetAutoEncoder
-from msvdd.pretrain import pretrain_autoencoder
-from msvdd.svdd import _embed
-from msvdd.training import TrainSettings
+from msvdd.svdd.estimator import _embed
+from msvdd.svdd.pretrain import pretrain_autoencoder
+from msvdd.svdd.training import TrainSettings
 
 NUMBA_CACHE = str(ROOT / "outputs" / "cache" / "numba")
 

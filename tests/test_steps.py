@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from msvdd.accel import AccelSettings
 from msvdd.errors import ConfigError
-from msvdd.steps import Stepper
-from msvdd.training import TrainSettings, minibatches
+from msvdd.svdd.accel import AccelSettings
+from msvdd.svdd.steps import Stepper
+from msvdd.svdd.training import TrainSettings, minibatches
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

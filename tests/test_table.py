@@ -3,7 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from msvdd.table import MixedSettingsError, collect_runs, main, summarise, write_table
+from msvdd.reports.table import MixedSettingsError, collect_runs, summarise, write_table
+from msvdd.table import main
 
 SETTINGS = {"dataset": "mnist", "network": {"rep_dim": 32}, "objective": {"name": "one_class", "nu": 0.1},
             "pretrain": {"n_epochs": 5}, "train": {"n_epochs": 10}, "score": "min_margin"}
@@ -14,7 +15,7 @@ CLASSES = {2: [[1, 7], [0, 4]], 3: [[0, 1, 3], [2, 5, 8]]}
 def no_png(request, monkeypatch):
     """Drawing auroc.png takes most of a test's time: only test_files_written draws it."""
     if request.node.name != "test_files_written":
-        monkeypatch.setattr("msvdd.table.plot_auroc", lambda *args, **kwargs: None)
+        monkeypatch.setattr("msvdd.reports.table.plot_auroc", lambda *args, **kwargs: None)
 
 
 def job(root, name, *, results=True, overrides=None, **fields):
@@ -291,7 +292,7 @@ def test_compute_and_cache_saving_line(tmp_path):
 @pytest.mark.parametrize("method", ["svdd_one", "svdd_finch", "knn"])
 def test_settings_of_one_table_do_not_depend_on_the_seed(make_cfg, method):
     """A table sweeps seeds: nothing seeded by the run's seed (the UMAP space, say) may enter its settings."""
-    from msvdd.run import run_settings, settings_id
+    from msvdd.run.job import run_settings, settings_id
 
     ids = {settings_id(run_settings(make_cfg(f"method={method}", f"seed={seed}"), "digits", "one_class"))
            for seed in (0, 1)}

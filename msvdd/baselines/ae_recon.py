@@ -2,7 +2,7 @@
 
 Deep SVDD starts from an autoencoder pretrained on the normal data; scoring a test image by how
 badly that autoencoder reconstructs it is the obvious baseline. It uses the same network, settings,
-seed and pretraining cache as Deep SVDD (``msvdd.cache.cached_pretrain``), so in a sweep over
+seed and pretraining cache as Deep SVDD (``msvdd.svdd.pretrain_cache.cached_pretrain``), so in a sweep over
 methods it reuses the cached weights and costs one pass over the test set.
 """
 
@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from msvdd.baselines.base import Baseline, as_matrix, check_contamination
-from msvdd.cache import cached_pretrain
 from msvdd.errors import ConfigError
-from msvdd.pretrain import pretrain_autoencoder
-from msvdd.training import TrainSettings
+from msvdd.svdd.pretrain import pretrain_autoencoder
+from msvdd.svdd.pretrain_cache import cached_pretrain
+from msvdd.svdd.training import TrainSettings
 
 EVAL_BATCH = 1024
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from msvdd.atomic import save_torch
 from msvdd.data.images import decode_images
+from msvdd.files import save_torch
 
 log = logging.getLogger(__name__)
 VERSION = 1  # bump when decoding changes

@@ -21,17 +21,19 @@ from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
-from msvdd import persistence, plots, toplevel
 from msvdd.errors import ConfigError
-from msvdd.evaluate import pseudo_label_agreement, test_metrics
-from msvdd.folder_lock import own_folder
-from msvdd.groups import group_classes
 from msvdd.methods import canonical, method_of
-from msvdd.results import SCHEMA, read_complete, settings_id, versions, write_json_atomic
-from msvdd.scoring import score_items, write_csv
-from msvdd.sizing import check_required, explain_size, size_network
-from msvdd.svdd import DeepSVDD
-from msvdd.training import DEVICE_ONLY
+from msvdd.run import figures as plots
+from msvdd.run import toplevel
+from msvdd.run.folder_lock import own_folder
+from msvdd.run.groups import group_classes
+from msvdd.run.metrics import pseudo_label_agreement, test_metrics
+from msvdd.run.records import SCHEMA, read_complete, settings_id, versions, write_json_atomic
+from msvdd.run.sizing import check_required, explain_size, size_network
+from msvdd.svdd import checkpoint as persistence
+from msvdd.svdd.estimator import DeepSVDD
+from msvdd.svdd.scoring import score_items, write_csv
+from msvdd.svdd.training import DEVICE_ONLY
 
 log = logging.getLogger(__name__)
 SWEPT = ("normal_classes", "root", "cache_dir")  # dataset fields that vary within a table or do not change results

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import torch
 
-from msvdd.atomic import save_torch
-from msvdd.pretrain import pretrain_autoencoder
-from msvdd.training import DEVICE_ONLY
+from msvdd.files import save_torch
+from msvdd.svdd.pretrain import pretrain_autoencoder
+from msvdd.svdd.training import DEVICE_ONLY
 
 log = logging.getLogger(__name__)
-PACKAGE_DIR = Path(__file__).resolve().parent  # the msvdd package whose source keys the cache
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the msvdd package whose source keys the cache
 
 
 def data_fingerprint(x: torch.Tensor) -> str:

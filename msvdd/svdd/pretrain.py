@@ -11,8 +11,8 @@ import logging
 import torch
 from torch import nn
 
-from msvdd.steps import Stepper
-from msvdd.training import TrainSettings, check_finite, minibatches, progress
+from msvdd.svdd.steps import Stepper
+from msvdd.svdd.training import TrainSettings, check_finite, minibatches, progress
 
 log = logging.getLogger(__name__)
 

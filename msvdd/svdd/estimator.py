@@ -15,17 +15,17 @@ import time
 import numpy as np
 import torch
 
-from msvdd import persistence
-from msvdd.assignment import Assignment
-from msvdd.cache import cached_pretrain
 from msvdd.clustering import NoClustering
 from msvdd.errors import ConfigError
 from msvdd.networks import AutoEncoder
-from msvdd.objectives import OneClass, quantile_radii
-from msvdd.pretrain import pretrain_autoencoder
-from msvdd.spheres import SCORE_RULES, init_centers, score, sq_distances
-from msvdd.steps import Stepper
-from msvdd.training import TrainSettings, check_finite, log_epoch, minibatches, progress
+from msvdd.svdd import checkpoint as persistence
+from msvdd.svdd.assignment import Assignment
+from msvdd.svdd.objectives import OneClass, quantile_radii
+from msvdd.svdd.pretrain import pretrain_autoencoder
+from msvdd.svdd.pretrain_cache import cached_pretrain
+from msvdd.svdd.spheres import SCORE_RULES, init_centers, score, sq_distances
+from msvdd.svdd.steps import Stepper
+from msvdd.svdd.training import TrainSettings, check_finite, log_epoch, minibatches, progress
 
 EVAL_BATCH = 1024
 
@@ -38,7 +38,7 @@ class DeepSVDD:
     network : an ``msvdd.networks.AutoEncoder``; its encoder is phi. Copied in ``fit``, never modified.
     objective : OneClass or SoftBoundary (default OneClass()).
     clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering.
-    assignment : msvdd.assignment.Assignment: keep the pseudo-labels (default) or re-assign while training.
+    assignment : msvdd.svdd.assignment.Assignment: keep the pseudo-labels (default) or re-assign while training.
     score : "min_margin" (outside every sphere) or "nearest" (the seed's rule).
     pretrain : TrainSettings for the autoencoder, or None to start from random weights.
     train : TrainSettings for Deep SVDD.
@@ -188,9 +188,9 @@ class DeepSVDD:
     def embed(self, X) -> np.ndarray:
         return _embed(self.network_.encoder, _as_images(X), self.centers_.device).cpu().numpy()
 
-    # ---------------------------------------------------------------- persistence (msvdd.persistence)
+    # ---------------------------------------------------------------- persistence (msvdd.svdd.checkpoint)
     def save(self, path, data: dict | None = None) -> None:
-        """Write everything scoring needs to ``path``, atomically (see msvdd.persistence).
+        """Write everything scoring needs to ``path``, atomically (see msvdd.svdd.checkpoint).
 
         ``data``: what scoring new data needs about the training data (preprocessing constants,
         training scores), kept as ``data_`` by ``load``; plain values and tensors only.

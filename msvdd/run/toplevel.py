@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from msvdd.errors import ConfigError
 
-PRIMARY = Path(__file__).resolve().parents[1] / "conf" / "config.yaml"
+PRIMARY = Path(__file__).resolve().parents[2] / "conf" / "config.yaml"
 
 
 @cache

@@ -10,7 +10,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from msvdd.atomic import write_atomic
+from msvdd.files import write_atomic
 
 SCHEMA = 1
 REQUIRED = ("dataset", "normal_classes", "method", "seed", "auroc", "settings_id")

@@ -13,7 +13,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from msvdd.table import MixedSettingsError, collect_runs, write_table
+from msvdd.reports.table import MixedSettingsError, collect_runs, write_table
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import torch
 
-from msvdd.atomic import save_torch
 from msvdd.errors import ConfigError
+from msvdd.files import save_torch
 from msvdd.networks import build_network
-from msvdd.spheres import SCORE_RULES
+from msvdd.svdd.spheres import SCORE_RULES
 
 FORMAT = 2  # 1: networks before they followed Ruff's code. "run" is optional: older format-2 files load
 FIELD, ALLOWED = "ckpt_path", "a model.pt written by msvdd (every training run writes one)"
@@ -39,7 +39,7 @@ def load(path, device: str = "cpu", input_shape=None):
     ``input_shape``, when given, is the data's image shape: a model of another shape is refused here,
     with both shapes named, rather than failing in a matrix product. Raises ConfigError (a ValueError).
     """
-    from msvdd.svdd import DeepSVDD  # svdd imports this module for DeepSVDD.save / load
+    from msvdd.svdd.estimator import DeepSVDD  # svdd imports this module for DeepSVDD.save / load
 
     state = _read(Path(path))
     try:

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from msvdd.spheres import score, sq_distances
-from msvdd.svdd import EVAL_BATCH, DeepSVDD
+from msvdd.svdd.estimator import EVAL_BATCH, DeepSVDD
+from msvdd.svdd.spheres import score, sq_distances
 
 
 def score_items(model: DeepSVDD, X: torch.Tensor, show_progress: bool = False) -> dict[str, np.ndarray]:

@@ -1,6 +1,6 @@
 """How the table step looks: table cells, markdown, LaTeX and auroc.png.
 
-msvdd.table decides what the numbers are; this module only turns them into text and a figure.
+msvdd.reports.table decides what the numbers are; this module only turns them into text and a figure.
 The figure uses matplotlib's object API with the Agg canvas (no pyplot state, no display needed).
 """
 

@@ -1,0 +1,287 @@
+"""The table step: the results.json files of one or more sweeps -> one AUROC table.
+
+    python -m msvdd.table PATH... [--out DIR] [--quiet]        (console script: msvdd-table)
+
+Writes table.md, table.csv, table.tex, table_detail.csv and auroc.png. Runs that did not finish are
+listed, never dropped silently; runs of different datasets or settings are refused (exit code 2).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from msvdd.methods import CLUSTERED, METHODS, SHORT, canonical
+from msvdd.reports.table_plot import detail_view, latex, main_view, markdown, plot_auroc
+
+# The seed's reported AUROC (%) by dataset, method and group size; source: docs/method.md, "Numbers"
+# (MNIST: the seed's table; CIFAR-10: the seed's report). The seed's multi-radius code used true labels.
+SEED_REPORTED = {
+    "mnist": {"svdd_one": {2: 94.34, 3: 91.22, 4: 89.23}, "svdd_oracle": {2: 96.32, 3: 94.13, 4: 93.36}},
+    "cifar10": {"svdd_one": {2: 57, 3: 54}, "svdd_oracle": {2: 60.2, 3: 59.31}},
+}
+SEED_COLUMNS = {"svdd_one": "seed: one radius", "svdd_oracle": "seed: multi-radius (oracle)"}
+COLUMNS = ["path", "dataset", "method", "objective", "score_rule", "seed", "group_size", "group_index",
+           "group_split", "group_seed", "classes", "auroc", "average_precision", "n_clusters", "ari",
+           "settings", "settings_id", "pretrain_cached", "timings"]
+
+
+class MixedSettingsError(ValueError):
+    """The runs given to one table differ in dataset or settings; the message names what differs."""
+
+
+def seed_reference(dataset: str) -> dict:
+    """The seed's numbers for ``dataset`` ({method: {size: auroc %}}), {} when it reported none."""
+    return SEED_REPORTED.get(str(dataset).lower().replace("-", "").replace("_", ""), {})
+
+
+# ---------------------------------------------------------------------------------------- collect
+def _read_results(path: Path) -> tuple[dict | None, str]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        return None, f"unreadable results.json ({type(err).__name__}: {err})"
+    if not isinstance(data, dict) or data.get("status") != "complete":
+        return None, f"status {data.get('status') if isinstance(data, dict) else None!r}, not 'complete'"
+    auroc = data.get("auroc")
+    if isinstance(auroc, bool) or not isinstance(auroc, (int, float)) or not math.isfinite(auroc):
+        return None, f"no AUROC in results.json (auroc={auroc!r})"
+    if not data.get("normal_classes") or data.get("method") is None or data.get("seed") is None:
+        return None, "results.json lacks normal_classes, method or seed"
+    return data, ""
+
+
+def _overrides(job: Path) -> list[str] | None:
+    try:
+        found = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
+        return [str(o) for o in found] if isinstance(found, list) else None
+    except (OSError, yaml.YAMLError, TypeError):
+        return None
+
+
+def _row(data: dict, job: Path) -> dict:
+    group, classes = data.get("group") or {}, tuple(int(c) for c in data["normal_classes"])
+    return {"path": str(job), "dataset": data.get("dataset"), "method": canonical(data["method"]),
+            "objective": data.get("objective"), "score_rule": data.get("score_rule"), "seed": data["seed"],
+            "group_size": group.get("size", len(classes)), "group_index": group.get("index"),
+            "group_split": group.get("split"), "group_seed": group.get("seed"), "classes": classes,
+            "auroc": float(data["auroc"]), "average_precision": data.get("average_precision"),
+            "n_clusters": data.get("n_clusters"), "ari": data.get("ari"),
+            "settings": data.get("settings") or {}, "settings_id": data.get("settings_id"),
+            "pretrain_cached": bool(data.get("pretrain_cached")), "timings": data.get("timings_s") or {}}
+
+
+def collect_runs(paths) -> tuple[pd.DataFrame, list[dict]]:
+    """Every run folder under ``paths``: (complete runs, one row each; runs not counted, with reasons).
+
+    A run folder is one with .hydra/config.yaml or results.json. Not counted: no results.json,
+    unreadable or incomplete results, and repeats of a (dataset, settings, group, seed, method).
+    """
+    jobs: set[Path] = set()
+    for root in map(Path, paths):
+        if not root.exists():
+            raise FileNotFoundError(f"no such sweep folder: {root}")
+        jobs |= {p.parent.parent for p in root.rglob(".hydra/config.yaml")}
+        jobs |= {p.parent for p in root.rglob("results.json")}
+    rows, failed, seen = [], [], {}
+    for job in sorted(jobs):
+        data, reason = _read_results(job / "results.json") if (job / "results.json").exists() else (
+            None, "no results.json (job did not finish)")
+        if data is not None:
+            row = _row(data, job)
+            key = (row["dataset"], row["settings_id"], row["classes"], row["seed"], row["method"])
+            if key in seen:
+                data, reason = None, f"duplicate of {seen[key]}"
+            else:
+                seen[key] = job
+                rows.append(row)
+        if data is None:
+            failed.append({"path": str(job), "reason": reason, "overrides": _overrides(job)})
+    return pd.DataFrame(rows, columns=COLUMNS), failed
+
+
+# ---------------------------------------------------------------------------------------- checks
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return out
+
+
+def _differing(records: list[dict], absent: str | None = "<absent>") -> list[str]:
+    """'key = a (3 runs), b (1 run)' for every key whose value is not the same in all records."""
+    parts = []
+    for key in sorted(set().union(*records)):
+        counts = Counter(str(r.get(key, absent)) for r in records if key in r or absent is not None)
+        if len(counts) > 1:
+            values = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            parts.append(f"{key} = " + ", ".join(f"{v} ({n} run{'s' * (n != 1)})" for v, n in values))
+    return parts
+
+
+def check_consistent(runs: pd.DataFrame) -> None:
+    """Raise MixedSettingsError naming the dataset, settings keys or group indices that differ."""
+    parts = _differing([{"dataset": d} for d in runs.dataset])
+    if not parts:  # recorded top-level fields count where present; settings keys also when absent
+        top = runs[["objective", "score_rule", "group_split", "group_seed"]].rename(
+            columns=lambda c: c.replace("group_", "group."))
+        parts = _differing([r.dropna().to_dict() for _, r in top.iterrows()], absent=None)
+        parts += _differing([_flatten(s, "settings.") for s in runs.settings])
+        parts = parts or _differing([{"settings_id": s} for s in runs.settings_id.dropna()])
+        for (size, index), g in runs[runs.group_index.notna()].groupby(["group_size", "group_index"]):
+            parts += _differing([{f"group size {size} #{int(index)}": list(c)} for c in g.classes])
+    if parts:
+        raise MixedSettingsError("mixed settings in one table: " + "; ".join(parts))
+
+
+# ---------------------------------------------------------------------------------------- numbers
+def methods_of(runs: pd.DataFrame) -> list[str]:
+    present = set(runs.method)
+    return [m for m in METHODS if m in present] + sorted(present - set(METHODS))
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per group size: mean, std (ddof=1) and n of AUROC in % for each method, and the seed's numbers."""
+    stats = (runs.auroc * 100).groupby([runs.group_size, runs.method]).agg(["mean", "std", "count"])
+    table = pd.DataFrame(index=pd.Index(sorted(runs.group_size.unique()), name="group_size"))
+    for m in methods_of(runs):
+        part = stats.xs(m, level="method")
+        table[f"{m}_mean"], table[f"{m}_std"] = part["mean"], part["std"]
+        table[f"{m}_n"] = part["count"].reindex(table.index).fillna(0).astype(int)
+    for m, by_size in seed_reference(runs.dataset.iloc[0]).items():
+        table[f"seed_{m}"] = [by_size.get(s) for s in table.index]
+    return table
+
+
+def _groups(runs: pd.DataFrame) -> list[tuple[int, object, tuple]]:
+    """(size, index or None, classes) of every group, in table order."""
+    first = runs.sort_values("group_index").groupby(["group_size", "classes"], sort=False).group_index.first()
+    keys = [(int(s), None if pd.isna(i) else int(i), c) for (s, c), i in first.items()]
+    return sorted(keys, key=lambda k: (k[0], k[1] is None, k[1] or 0, k[2]))
+
+
+def _label(index, classes) -> str:
+    return ("" if index is None else f"#{index} ") + str(list(classes))
+
+
+def detail(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per group: mean AUROC % and n over seeds for each method; cluster count and ARI where clustered."""
+    rows = []
+    for size, index, classes in _groups(runs):
+        row = {"group_size": size, "group_index": index, "classes": str(list(classes))}
+        for m in methods_of(runs):
+            g = runs[runs.classes.map(classes.__eq__) & (runs.method == m)]
+            row[f"{m}_mean"], row[f"{m}_n"] = g.auroc.mean() * 100, len(g)
+            if m in CLUSTERED:
+                row[f"{m}_clusters"] = g.n_clusters.astype(float).mean()
+                row[f"{m}_ari"] = g.ari.astype(float).mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def missing(runs: pd.DataFrame) -> list[str]:
+    """Every (group, seed, method) absent from the product of the groups of each size, seeds and methods."""
+    have = set(zip(runs.classes, runs.seed, runs.method))
+    return [f"size {size}, group {_label(index, classes)}, seed {seed}, method {m}"
+            for size, index, classes in _groups(runs) for seed in sorted(set(runs.seed))
+            for m in methods_of(runs) if (classes, seed, m) not in have]
+
+
+# ---------------------------------------------------------------------------------------- write
+def _epochs(settings: dict, part: str) -> str:
+    section = settings.get(part) if isinstance(settings.get(part), dict) else {}
+    found = [section[k] for k in ("n_epochs", "epochs", "max_epochs") if k in section]
+    return str(found[0]) if found else "not recorded"
+
+
+def notes(runs: pd.DataFrame, failed: list[dict], n_missing: int, date: str) -> list[str]:
+    """The lines under the table: what was run, on which groups and seeds, and when."""
+    settings = runs.settings.iloc[0]
+    def joined(col: str) -> str:
+        return ", ".join(str(v) for v in sorted(set(runs[col].dropna()), key=lambda v: (type(v).__name__, v)))
+
+    groups = {}
+    for size, index, classes in _groups(runs):
+        groups.setdefault(size, []).append(_label(index, classes))
+    split = f" (split {joined('group_split')})" if runs.group_split.notna().any() else ""
+    return [(f"dataset: {joined('dataset')}; objective: {joined('objective')}; "
+             f"score rule: {joined('score_rule')}"),
+            f"epochs: train {_epochs(settings, 'train')}, pretrain {_epochs(settings, 'pretrain')}",
+            *(f"groups of size {s}{split}: " + ", ".join(labels) for s, labels in groups.items()),
+            f"seeds: {joined('seed')}",
+            "cells: mean ± std (ddof=1) of test AUROC in % over groups × seeds; n = number of runs",
+            *(["seed: numbers the seed reported (docs/method.md); it did not say which groups or seeds"]
+              if seed_reference(runs.dataset.iloc[0]) else []),
+            f"runs: {len(runs)} counted, {len(failed)} not counted, {n_missing} missing; date: {date}",
+            *_count_lines(runs), *_time_lines(runs)]
+
+
+def _count_lines(runs: pd.DataFrame) -> list[str]:
+    """How often a clustering found as many clusters as the group has classes (telling for req_clusters=null)."""
+    lines = []
+    for m in CLUSTERED:
+        g = runs[(runs.method == m) & runs.n_clusters.notna()]
+        if len(g):
+            exact = int((g.n_clusters.astype(int) == g.group_size.astype(int)).sum())
+            lines.append(f"{METHODS[m]}: clusters found = number of classes in {exact} of {len(g)} runs "
+                         f"(mean found {g.n_clusters.astype(float).mean():.2f}, classes {g.group_size.mean():.2f})")
+    return lines
+
+
+def _time_lines(runs: pd.DataFrame) -> list[str]:
+    """Compute time, and what the shared pretraining cache saved (cached runs would each have pretrained)."""
+    total = sum(t.get("total", 0.0) for t in runs.timings)
+    fresh = [t.get("pretrain", 0.0) for t, c in zip(runs.timings, runs.pretrain_cached) if not c]
+    n_cached = int(runs.pretrain_cached.sum())
+    if not total:
+        return []
+    clustering = sum(t.get("cluster", 0.0) for t in runs.timings)
+    line = (f"compute: {total:.1f} s over {len(runs)} runs ({sum(fresh):.1f} s of it pretraining, "
+            f"{clustering:.1f} s = {100 * clustering / total:.1f} % clustering)")
+    if n_cached and fresh:
+        saved = n_cached * sum(fresh) / len(fresh)
+        line += (f"; {n_cached} runs reused a cached autoencoder, saving about {saved:.0f} s "
+                 f"({100 * saved / (total + saved):.0f} % of the time without the cache)")
+    return [line]
+
+
+def _listing(title: str, items: list[str]) -> str:
+    return f"## {title} ({len(items)})\n\n" + ("\n".join(f"- {i}" for i in items) if items else "none")
+
+
+def _failed_lines(failed: list[dict]) -> list[str]:
+    return [f"{f['path']}: {f['reason']}" + (f"; overrides: {' '.join(f['overrides'])}"
+                                              if f.get("overrides") else "") for f in failed]
+
+
+def write_table(runs: pd.DataFrame, failed: list[dict], out_dir, date: str | None = None) -> str:
+    """Check, summarise and write every table file into ``out_dir``; returns the markdown text."""
+    check_consistent(runs)
+    out, date = Path(out_dir), date or datetime.date.today().isoformat()
+    out.mkdir(parents=True, exist_ok=True)
+    methods, summary, det, miss = methods_of(runs), summarise(runs), detail(runs), missing(runs)
+    dataset, note_lines = runs.dataset.iloc[0], notes(runs, failed, len(miss), date)
+    view = main_view(summary, methods, METHODS, SEED_COLUMNS)
+    md = "\n\n".join([f"# AUROC (%) on {dataset}", markdown(view), "\n".join(f"- {n}" for n in note_lines),
+                      "## Per group (mean over seeds)",
+                      markdown(detail_view(det, methods, METHODS, CLUSTERED, SHORT)),
+                      _listing("Failed, incomplete or duplicate runs (not counted)", _failed_lines(failed)),
+                      _listing("Missing runs (includes those not counted above)", miss)]) + "\n"
+    (out / "table.md").write_text(md)
+    summary.reset_index().to_csv(out / "table.csv", index=False)
+    det.to_csv(out / "table_detail.csv", index=False)
+    caption = "Test AUROC (%) by group size and method. " + "; ".join(
+        n for n in note_lines if n.startswith(("dataset", "epochs", "seeds", "cells")))
+    (out / "table.tex").write_text(latex(view, caption, note_lines))
+    plot_auroc(runs, out / "auroc.png", methods=methods, labels=METHODS,
+               reference=seed_reference(dataset), title=f"{dataset}: AUROC by group size ({len(runs)} runs)")
+    return md

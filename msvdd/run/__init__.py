@@ -1,0 +1,1 @@
+"""One run, from its composed config to results.json, model.pt and plots (``msvdd.run.job.run``)."""
