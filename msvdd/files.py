@@ -6,11 +6,14 @@ leaves no temp file behind.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
@@ -40,3 +43,17 @@ def save_torch(path: str | os.PathLike, obj) -> Path:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return write_atomic(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
+
+
+def write_csv(path: str | os.PathLike, columns: dict) -> Path:
+    """One row per item, one column per key (equal lengths); floats written exactly (repr), atomically."""
+    names = list(columns)
+    cells = [[repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in columns[n]] for n in names]
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(names)
+            writer.writerows(zip(*cells))
+
+    return write_atomic(path, write)

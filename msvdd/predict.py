@@ -20,9 +20,10 @@ import torch
 
 from msvdd.data.new_inputs import read_inputs
 from msvdd.errors import ConfigError
+from msvdd.files import write_csv
+from msvdd.model_file import load_model
 from msvdd.svdd.accel import AccelSettings
-from msvdd.svdd.estimator import DeepSVDD
-from msvdd.svdd.scoring import score_items, write_csv
+from msvdd.svdd.scoring import score_items
 
 log = logging.getLogger("msvdd.predict")
 
@@ -35,18 +36,18 @@ def check_device(device: str) -> str:
     return device
 
 
-def load_model(path: str, device: str = "cpu") -> DeepSVDD:
+def load_saved(path: str, device: str = "cpu"):
     """A saved model with its preprocessing record; ConfigError when the file is not one."""
     allowed = "a model.pt written by a msvdd run (outputs/runs/<date>/<time>/model.pt)"
     if not Path(path).is_file():
         raise ConfigError("MODEL", path, allowed, "no such file")
     try:
-        model = DeepSVDD.load(path, device=device)
-    except ConfigError as err:  # DeepSVDD.load already says what is wrong with the file: pass that on
+        model = load_model(path, device=device, field="MODEL")
+    except ConfigError as err:  # the model file reader already says what is wrong with the file: pass that on
         raise ConfigError("MODEL", path, allowed, f"cannot load it: {err.problem or err.allowed}") from None
     except Exception as err:  # noqa: BLE001  any unreadable or foreign file means the same to the user
         raise ConfigError("MODEL", path, allowed, f"cannot load it ({type(err).__name__})") from None
-    if not (model.data_ or {}).get("preprocessing"):
+    if not (model.meta_ or {}).get("preprocessing"):
         raise ConfigError("MODEL", path, allowed, "it has no preprocessing record (saved by an older msvdd): "
                           "train it again")
     return model
@@ -69,14 +70,14 @@ def predict(model_path: str, inputs: list[str], out: str, threshold_quantile: fl
         folder = Path(item).expanduser().absolute()
         if folder.is_dir() and out_path.is_relative_to(folder):
             raise ConfigError("--out", out, "a file outside the input folders", "msvdd never writes into data")
-    model = load_model(model_path, device)
-    if device.startswith("cuda") and model.data_.get("accel"):  # the run's TF32 / cuDNN settings: its numbers
-        AccelSettings(**model.data_["accel"]).apply()
-    names, x = read_inputs(inputs, model.data_["preprocessing"])
+    model = load_saved(model_path, device)
+    if device.startswith("cuda") and model.meta_.get("accel"):  # the run's TF32 / cuDNN settings: its numbers
+        AccelSettings(**model.meta_["accel"]).apply()
+    names, x = read_inputs(inputs, model.meta_["preprocessing"])
     show = sys.stderr.isatty() if show_progress is None else show_progress
     items = score_items(model, x, show_progress=show)
     if q is not None:
-        threshold = float(np.quantile(np.asarray(model.data_["train_scores"], dtype=np.float64), q))
+        threshold = float(np.quantile(np.asarray(model.meta_["train_scores"], dtype=np.float64), q))
         items["outside"] = (items["score"] > threshold).astype(np.int64)
     columns = {"name": names, **items}
     write_csv(out_path, columns)

@@ -26,7 +26,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from msvdd.data.datasets import CIFAR10, MNIST, Digits, FashionMNIST
-from msvdd.svdd import checkpoint as persistence
+from msvdd.run.checkpoint import load_checkpoint
 from msvdd.svdd.spheres import score, sq_distances
 
 # digits: with its default train/test split
@@ -44,7 +44,7 @@ def breakdown(run_dir: Path) -> dict:
     if name not in DATASETS:
         raise SystemExit(f"{run_dir}: dataset {name!r} is not one of {sorted(DATASETS)}")
     data = DATASETS[name](classes).load()
-    model, _ = persistence.load(run_dir / "model.pt", input_shape=data.x_test.shape[1:])
+    model, _ = load_checkpoint(run_dir / "model.pt", data.x_test.shape[1:])
     z_test = torch.from_numpy(model.embed(data.x_test))
     z_train = torch.from_numpy(model.embed(data.x_train))
     c, r2 = model.centers_.cpu(), model.score_radii_.cpu() ** 2

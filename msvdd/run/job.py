@@ -22,17 +22,18 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from msvdd.errors import ConfigError
+from msvdd.files import write_csv
 from msvdd.methods import canonical, method_of
 from msvdd.run import figures as plots
 from msvdd.run import toplevel
+from msvdd.run.checkpoint import load_checkpoint
 from msvdd.run.folder_lock import own_folder
 from msvdd.run.groups import group_classes
 from msvdd.run.metrics import pseudo_label_agreement, test_metrics
 from msvdd.run.records import SCHEMA, read_complete, settings_id, versions, write_json_atomic
 from msvdd.run.sizing import check_required, explain_size, size_network
-from msvdd.svdd import checkpoint as persistence
 from msvdd.svdd.estimator import DeepSVDD
-from msvdd.svdd.scoring import score_items, write_csv
+from msvdd.svdd.scoring import score_items
 from msvdd.svdd.training import DEVICE_ONLY
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _run(cfg: DictConfig, out: Path) -> float:
     size_network(cfg, dataset.input_shape)  # own data: reads the files to learn their shape
     baseline = cfg.model._target_.startswith("msvdd.baselines.")  # conf/method picks DeepSVDD or a baseline
     if cfg.ckpt_path and not baseline:  # evaluate: the checkpoint's model and settings, the command line's data
-        model, trained_run = persistence.load(cfg.ckpt_path, input_shape=dataset.input_shape)
+        model, trained_run = load_checkpoint(cfg.ckpt_path, dataset.input_shape)
         settings = checkpoint_settings(cfg, dataset.name, model, trained_run)
         method = canonical(trained_run.get("method", "unknown"))
     else:
@@ -161,12 +162,12 @@ def _run(cfg: DictConfig, out: Path) -> float:
     if not cfg.ckpt_path and baseline:
         model.save(out / "model.pt")
     elif not cfg.ckpt_path:  # what msvdd.predict needs to score new data, and the run (evaluating it records it)
-        persistence.save(model, out / "model.pt",
-                         data={"preprocessing": data.preprocessing, "dataset": dataset.name,
-                               "train_scores": torch.from_numpy(model.score_samples(data.x_train)),
-                               "accel": _without(OmegaConf.to_container(cfg.accel), "_target_")},
-                         run={"dataset": dataset.name, "normal_classes": classes, "method": method,
-                              "settings": settings, "settings_id": sid})
+        model.save(out / "model.pt",
+                   meta={"preprocessing": data.preprocessing, "dataset": dataset.name,
+                         "train_scores": torch.from_numpy(model.score_samples(data.x_train)),
+                         "accel": _without(OmegaConf.to_container(cfg.accel), "_target_"),
+                         "run": {"dataset": dataset.name, "normal_classes": classes, "method": method,
+                                 "settings": settings, "settings_id": sid}})
     if data.names_test is not None and not baseline:  # own data: which of the user's test items look anomalous
         write_test_scores(model, data, getattr(dataset, "class_names", None), out / "test_scores.csv")
     if cfg.plots:

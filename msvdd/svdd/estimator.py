@@ -17,20 +17,22 @@ import torch
 
 from msvdd.clustering import NoClustering
 from msvdd.errors import ConfigError
+from msvdd.model_file import SavedModel
 from msvdd.networks import AutoEncoder
-from msvdd.svdd import checkpoint as persistence
+from msvdd.svdd import checkpoint
 from msvdd.svdd.assignment import Assignment
+from msvdd.svdd.embedding import as_images, embed
 from msvdd.svdd.objectives import OneClass, quantile_radii
 from msvdd.svdd.pretrain import pretrain_autoencoder
 from msvdd.svdd.pretrain_cache import cached_pretrain
+from msvdd.svdd.record import describe_fit
+from msvdd.svdd.scoring import score_items
 from msvdd.svdd.spheres import SCORE_RULES, init_centers, score, sq_distances
-from msvdd.svdd.steps import Stepper
-from msvdd.svdd.training import TrainSettings, check_finite, log_epoch, minibatches, progress
-
-EVAL_BATCH = 1024
+from msvdd.svdd.train_loop import train_deep_svdd
+from msvdd.svdd.training import TrainSettings
 
 
-class DeepSVDD:
+class DeepSVDD(SavedModel):
     """Deep SVDD with one hypersphere per cluster of the pretrained embeddings.
 
     Parameters
@@ -58,6 +60,8 @@ class DeepSVDD:
     >>> model.fit(x_train, y_train).score_samples(x_test)  # doctest: +SKIP
     """
 
+    kind = "deep_svdd"
+
     def __init__(self, network, objective=None, clustering=None, score="min_margin", pretrain=None,
                  train=None, seed=0, pretrain_cache=None, show_progress=None, assignment=None):
         self.network, self.objective, self.clustering, self.assignment = network, objective, clustering, assignment
@@ -77,7 +81,7 @@ class DeepSVDD:
                               f"the dataset's image shape {list(input_shape)}", "does not match the data")
 
     def fit(self, X, y=None) -> DeepSVDD:
-        X = _as_images(X)
+        X = as_images(X)
         self.validate(X.shape[1:])
         objective = self.objective or OneClass()
         clustering = self.clustering or NoClustering()
@@ -95,7 +99,7 @@ class DeepSVDD:
         t = time.perf_counter()
         device = train.torch_device()
         net.to(device)
-        z0 = _embed(net.encoder, X, device)
+        z0 = embed(net.encoder, X, device)
         labels = clustering.fit_predict(z0.cpu().numpy(), None if y is None else np.asarray(y),
                                         inputs=X.flatten(1).cpu().numpy())
         self.clustering_info_ = clustering.describe()
@@ -106,13 +110,14 @@ class DeepSVDD:
 
         t = time.perf_counter()
         assignment.start(labels, self.n_clusters_)
-        radii = self._train(net, X.to(device), labels, objective, train, gen, assignment)
+        radii = train_deep_svdd(net, X.to(device), labels, self.centers_, objective, train, gen, assignment,
+                                self.history_, self.show_progress)
         labels, self.centers_, radii = assignment.finish(labels, self.centers_, radii)  # drops emptied spheres
         self.cluster_labels_, self.n_clusters_, self.assignment_info_ = labels.cpu(), len(radii), assignment.describe()
         self.timings_["train"] = time.perf_counter() - t
 
         self.network_ = net.eval()
-        z = _embed(net.encoder, X, device)
+        z = embed(net.encoder, X, device)
         own = sq_distances(z, self.centers_).gather(1, self.cluster_labels_.to(device)[:, None]).squeeze(1)
         self.train_scores_ = own.cpu()
         if objective.trains_radius:
@@ -134,44 +139,13 @@ class DeepSVDD:
                                                         self.show_progress)
         return losses
 
-    def _train(self, net, X, labels, objective, train: TrainSettings, gen, assignment) -> torch.Tensor:
-        enc = net.encoder.train()
-        captured = train.captures(X.device)
-        opt, sched = train.optimizer_for(enc.parameters(), captured)
-        radii = torch.zeros(self.n_clusters_, device=X.device)  # updated in place: a captured step reads it
-
-        def svdd_loss(idx):
-            k = labels[idx]
-            dist_sq = ((enc(X[idx]) - self.centers_[k]) ** 2).sum(1)
-            return objective.loss(dist_sq, k, radii), dist_sq, k
-
-        step = Stepper(svdd_loss, enc, opt, train.batch_size, X.device, captured)
-        self.history_.update(loss=[], radii=[], epoch_s=[])
-        bar = progress(train.epochs, "deep svdd", self.show_progress)
-        for epoch in range(train.epochs):
-            t = time.perf_counter()
-            total = torch.zeros((), device=X.device)
-            update_radii = objective.trains_radius and epoch >= objective.warm_up_epochs
-            for idx in minibatches(len(X), train.batch_size, gen, X.device):
-                loss, dist_sq, k = step(idx)
-                if update_radii:
-                    radii.copy_(quantile_radii(dist_sq.detach().sqrt(), k, radii, objective.nu))
-                total += loss.detach() * len(idx)
-            sched.step()
-            assignment.after_epoch(epoch, lambda: _embed(enc, X, X.device), self.centers_, radii, labels)  # in place
-            check_finite(total / len(X), "deep svdd", epoch)
-            log_epoch(self.history_, "train", epoch, train.epochs, total / len(X), t, radii=radii)
-            bar.update()
-        bar.close()
-        return radii
-
     # ---------------------------------------------------------------- scoring
     def _distances(self, X) -> torch.Tensor:
         if not hasattr(self, "network_"):
             raise RuntimeError("this DeepSVDD is not fitted yet: call fit(X) (or DeepSVDD.load(path)) first")
-        X = _as_images(X)
+        X = as_images(X)
         device = self.centers_.device
-        return sq_distances(_embed(self.network_.encoder, X, device), self.centers_)
+        return sq_distances(embed(self.network_.encoder, X, device), self.centers_)
 
     def score_samples(self, X) -> np.ndarray:
         """Anomaly score by the ``score`` rule, higher = more anomalous."""
@@ -185,42 +159,21 @@ class DeepSVDD:
         """1 for an anomaly (outside every sphere), 0 for a normal point."""
         return (self.decision_function(X) > 0).astype(np.int64)
 
+    def item_columns(self, X, show_progress: bool = False) -> dict[str, np.ndarray]:
+        """Per item: score, nearest sphere, outside (1 when outside every fitted sphere): test_scores.csv."""
+        return score_items(self, as_images(X), show_progress)
+
+    def describe(self, y=None) -> dict:
+        """What results.json records about the fitted model; ``y`` (true classes) adds the partition's ARI."""
+        return describe_fit(self, y)
+
     def embed(self, X) -> np.ndarray:
-        return _embed(self.network_.encoder, _as_images(X), self.centers_.device).cpu().numpy()
+        return embed(self.network_.encoder, as_images(X), self.centers_.device).cpu().numpy()
 
-    # ---------------------------------------------------------------- persistence (msvdd.svdd.checkpoint)
-    def save(self, path, data: dict | None = None) -> None:
-        """Write everything scoring needs to ``path``, atomically (see msvdd.svdd.checkpoint).
-
-        ``data``: what scoring new data needs about the training data (preprocessing constants,
-        training scores), kept as ``data_`` by ``load``; plain values and tensors only.
-        """
-        persistence.save(self, path, data=data)
+    # ---------------------------------------------------------------- model.pt (msvdd.model_file)
+    def _state(self) -> dict:
+        return checkpoint.state(self)
 
     @classmethod
-    def load(cls, path, device: str = "cpu") -> DeepSVDD:
-        """A model written by ``save``; a file that is not one raises a one-line ConfigError."""
-        return persistence.load(path, device)[0]
-
-
-def _as_images(X) -> torch.Tensor:
-    X = torch.as_tensor(X, dtype=torch.float32)
-    if X.ndim < 2:
-        raise ValueError(f"X must be a batch (n, ...) of images (n, channels, height, width) or feature rows "
-                         f"(n, features); got shape {tuple(X.shape)}")
-    if len(X) == 0:
-        raise ValueError("X holds no images")
-    bad = (~torch.isfinite(X.flatten(1))).any(1).sum().item()
-    if bad:
-        raise ValueError(f"X has NaN or infinite values in {bad} images")
-    return X
-
-
-@torch.no_grad()
-def _embed(encoder, X: torch.Tensor, device) -> torch.Tensor:
-    """phi(X) in eval mode (BatchNorm running statistics), in chunks to bound memory."""
-    was_training = encoder.training
-    encoder.eval()
-    out = torch.cat([encoder(X[i:i + EVAL_BATCH].to(device)) for i in range(0, len(X), EVAL_BATCH)])
-    encoder.train(was_training)
-    return out
+    def _from_state(cls, state: dict, device: str = "cpu") -> DeepSVDD:
+        return checkpoint.rebuild(cls, state, device)

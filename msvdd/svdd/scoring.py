@@ -1,4 +1,4 @@
-"""Per-item scores of a fitted model and the CSV they go into (a run's test items, msvdd.predict).
+"""Per-item scores of a fitted DeepSVDD: its score, nearest sphere and verdict (a run's test items, msvdd.predict).
 
 Both a run and predict score through ``score_items``, in the estimator's own chunks and on the model's
 device, so predict reproduces a run's test scores bit for bit on the same machine and device. On a GPU
@@ -9,20 +9,15 @@ with ``accel.deterministic=true``).
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from msvdd.svdd.estimator import EVAL_BATCH, DeepSVDD
+from msvdd.svdd.embedding import EVAL_BATCH
 from msvdd.svdd.spheres import score, sq_distances
 
 
-def score_items(model: DeepSVDD, X: torch.Tensor, show_progress: bool = False) -> dict[str, np.ndarray]:
+def score_items(model, X: torch.Tensor, show_progress: bool = False) -> dict[str, np.ndarray]:
     """score (model.score_samples), the nearest sphere (smallest ||phi(x) - c_k||^2 - R_k^2 with the
     fitted radii) and outside (1 when outside every fitted sphere: model.predict)."""
     scores, spheres, margins = [], [], []
@@ -37,20 +32,3 @@ def score_items(model: DeepSVDD, X: torch.Tensor, show_progress: bool = False) -
     margin = torch.cat(margins).numpy()
     return {"score": torch.cat(scores).numpy(), "sphere": torch.cat(spheres).numpy(),
             "outside": (margin > 0).astype(np.int64)}
-
-
-def write_csv(path: str | os.PathLike, columns: dict[str, list | np.ndarray]) -> None:
-    """One row per item; floats written exactly (repr); temp file then rename (never half-written)."""
-    path = Path(path)
-    names = list(columns)
-    cells = [[repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in columns[n]] for n in names]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(names)
-            writer.writerows(zip(*cells))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
