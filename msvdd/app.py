@@ -77,8 +77,9 @@ def main() -> None:
             raise
         finally:
             os.environ.pop("HYDRA_FULL_ERROR", None)
-    grid = sys.modules.get("hydra_plugins.msvdd_sweeper.sweeper")
-    if grid is not None and grid.MsvddSweeper.failed_jobs:  # listed by the sweeper, one line each
+    from msvdd.tuning import failures
+
+    if failures.failed_jobs():  # recorded and listed, one line each, by the grid sweeper
         raise SystemExit(1)
 
 

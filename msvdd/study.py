@@ -31,8 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hydra_plugins.msvdd_optuna_sweeper.storage import open_storage, storage_spec, unreadable
 from msvdd.errors import StorageError
+from msvdd.tuning.storage import open_storage, storage_spec, unreadable
 
 STALE_REASON = "no result recorded (the worker died or its heartbeat went stale)"
 
@@ -85,7 +85,7 @@ def _param_key(override: str) -> str:
 
 def best_overrides(trial: Any) -> list[str]:
     """The override strings of ``trial``'s params (as the sweeper ran them)."""
-    from hydra_plugins.msvdd_optuna_sweeper.search_space import format_value
+    from msvdd.tuning.search_space import format_value
 
     by_key = {_param_key(o): o for o in trial.user_attrs.get("overrides", None) or ()}
     return [by_key.get(name, f"{name}={format_value(value)}") for name, value in trial.params.items()]
@@ -96,7 +96,7 @@ def experiment_yaml(trial: Any, group_params: list[str] | None = None, header: s
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
 
-    from hydra_plugins.msvdd_optuna_sweeper.search_space import parse_override
+    from msvdd.tuning.search_space import parse_override
 
     groups = set(group_params or ())
     defaults: list[dict[str, Any]] = []

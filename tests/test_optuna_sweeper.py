@@ -16,13 +16,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from hydra_plugins.msvdd_optuna_sweeper.search_space import (
-    expand_average_over,
-    parse_search_space,
-)
-from hydra_plugins.msvdd_optuna_sweeper.storage import open_storage, storage_spec
 from hydra_plugins.msvdd_optuna_sweeper.sweeper import MsvddOptunaSweeper
 from hydra_plugins.msvdd_optuna_sweeper.trials import _Heartbeat
+from msvdd.tuning.search_space import expand_average_over, parse_search_space
+from msvdd.tuning.storage import open_storage, storage_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "tests" / "optuna_toy" / "app.py"

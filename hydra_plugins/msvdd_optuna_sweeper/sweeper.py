@@ -6,7 +6,7 @@ Usage: ``python -m msvdd -m hparams_search=NAME [fixed overrides] [key=choice(..
 How a sweep runs
 ----------------
 * The search space is ``hydra.sweeper.params`` plus command-line sweeps (see
-  :mod:`.search_space`); command-line plain overrides are applied to every trial.  Each trial
+  :mod:`msvdd.tuning.search_space`); command-line plain overrides are applied to every trial.  Each trial
   runs ``fixed overrides + sampled params`` (times every combination of ``average_over``) as
   Hydra jobs through the configured ``hydra/launcher``, ``n_jobs`` trials per batch, and is
   scored by the mean of its jobs' return values.
@@ -73,8 +73,9 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from .search_space import SearchParam, expand_average_over, parse_search_space
-from .storage import StorageSpec, open_storage, storage_lock, storage_spec, unreadable
+from msvdd.tuning.search_space import SearchParam, expand_average_over, parse_search_space
+from msvdd.tuning.storage import StorageSpec, open_storage, storage_lock, storage_spec, unreadable
+
 from .trials import _Heartbeat, budget_count, one_line, superseded_numbers, value_or_reason
 
 log = logging.getLogger(__name__)

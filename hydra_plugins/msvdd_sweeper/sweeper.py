@@ -45,8 +45,6 @@ def _one_line(err: Any) -> str:
 class MsvddSweeper(Sweeper):
     """Grid sweep over the command line's comma lists (as Hydra's basic sweeper) that outlives failed jobs."""
 
-    failed_jobs = 0  # of the last sweep in this process
-
     def __init__(self, max_batch_size: int | None = None, params: dict[str, str] | None = None) -> None:
         from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 
@@ -83,7 +81,9 @@ class MsvddSweeper(Sweeper):
                 returns.append(results)
             log.debug("batch of %d jobs took %.1f s", len(batch), time.perf_counter() - tic)
             n_jobs += len(batch)
-        MsvddSweeper.failed_jobs = len(failed)  # msvdd.app.main exits 1 after Hydra's end-of-sweep callbacks
+        from msvdd.tuning import failures
+
+        failures.record(len(failed))  # msvdd.app.main exits 1 after Hydra's end-of-sweep callbacks
         if failed:
             lines = [f"msvdd: error: {len(failed)} of {n_jobs} sweep jobs failed (the others ran; "
                      "run the same command again to redo only the missing jobs):"]

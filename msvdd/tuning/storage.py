@@ -1,7 +1,7 @@
 """Where an Optuna study lives: the one place that turns ``storage`` into an Optuna storage.
 
-Shared by the sweeper (``hydra.sweeper.storage``) and ``python -m msvdd.study`` (``--storage``),
-so both read the same thing from the same string.  Accepted forms:
+Shared by the sweeper plugin (``hydra.sweeper.storage``) and ``python -m msvdd.study``
+(``--storage``), so both read the same thing from the same string.  Accepted forms:
 
 * ``None``                                  -> SQLite file ``outputs/optuna/<study_name>.db``
   (relative to the current directory, i.e. where ``python -m msvdd -m ...`` was started)
@@ -13,8 +13,8 @@ so both read the same thing from the same string.  Accepted forms:
   is unreliable, e.g. NFS)
 * any other path                            -> SQLite file at that path
 
-Optuna is imported lazily: Hydra imports every module of a ``hydra_plugins`` package while it
-scans for plugins, for every Hydra app in the environment.
+Optuna is imported lazily: the sweeper plugin imports this module, and Hydra imports every module
+of a ``hydra_plugins`` package while it scans for plugins, for every Hydra app in the environment.
 """
 
 import contextlib
@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msvdd.errors import StorageError, one_line
 
 DEFAULT_DIR = Path(os.environ.get("MSVDD_OUTPUTS") or "outputs") / "optuna"  # as paths.root_dir
 JOURNAL_SUFFIXES = (".log", ".journal")
@@ -154,20 +156,9 @@ def open_storage(
 
 def unreadable(spec: StorageSpec, err: BaseException) -> Exception:
     """msvdd's one-line error for a storage that cannot be opened or read (a corrupt file, a bad URL)."""
-    from msvdd.errors import StorageError, one_line
-
     where = spec.path or spec.url
     hint = "; move the file away to start a new study" if spec.path is not None and spec.path.exists() else ""
     return StorageError(f"the Optuna storage {where} cannot be read ({one_line(err, 200)}){hint}")
-
-
-def resolve_storage(
-    storage: str | None, study_name: str | None = None, **kwargs: Any
-) -> tuple[StorageSpec, Any]:
-    """``storage_spec`` + ``open_storage`` in one call; returns ``(spec, optuna_storage)``."""
-    base_dir = kwargs.pop("base_dir", None)
-    spec = storage_spec(storage, study_name, base_dir)
-    return spec, open_storage(spec, **kwargs)
 
 
 @contextlib.contextmanager
