@@ -1,8 +1,12 @@
 """The baseline detectors on the real 8x8 digits: they detect, persist, and refuse bad parameters."""
 
 import json
+import pathlib
+import pickle
+import pickletools
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -20,6 +24,7 @@ from msvdd.baselines import (
     PixelFeatures,
 )
 from msvdd.errors import ConfigError
+from msvdd.model_file import load_model
 from msvdd.networks import LeNetAutoEncoder
 from msvdd.run.job import run
 from msvdd.svdd.estimator import DeepSVDD
@@ -51,14 +56,66 @@ def test_beats_chance_clearly_on_an_easy_group(fitted, digits, name):
     assert roc_auc_score(digits.y_test.numpy(), scores) > 0.85  # chance is 0.5
 
 
+def pickled_globals(path) -> set[str]:
+    """Every class or function the pickle inside a torch.save zip names: what unpickling it would import."""
+    with zipfile.ZipFile(path) as z:
+        data = z.read(next(n for n in z.namelist() if n.endswith("/data.pkl")))
+    found, strings = set(), []
+    for op, arg, _ in pickletools.genops(data):
+        if op.name == "GLOBAL":
+            found.add(arg)
+        elif op.name == "STACK_GLOBAL":
+            found.add(" ".join(strings[-2:]))
+        elif isinstance(arg, str):
+            strings.append(arg)
+    return found
+
+
+def is_torch_rebuild(name: str) -> bool:
+    """What torch.save itself pickles for tensors and dicts: no object of msvdd, scikit-learn or numpy."""
+    module, _, attr = name.partition(" ")
+    return name in ("torch._utils _rebuild_tensor_v2", "collections OrderedDict") or (
+        module == "torch" and attr.endswith("Storage"))
+
+
 @pytest.mark.parametrize("name", DETECTORS)
 def test_save_load_scores_bit_identically(fitted, digits, tmp_path, name):
-    model = fitted[name]
-    model.save(tmp_path / "model.pt")
-    loaded = type(model).load(tmp_path / "model.pt")
-    assert np.array_equal(model.score_samples(digits.x_test), loaded.score_samples(digits.x_test))
-    assert np.array_equal(model.predict(digits.x_test), loaded.predict(digits.x_test))
+    model, path, x = fitted[name], tmp_path / "model.pt", digits.x_test
+    model.save(path, meta={"dataset": "digits"})
     assert not list(tmp_path.glob("*.tmp"))
+    file = torch.load(path, weights_only=True)  # tensors and plain values only: nothing to run on loading
+    assert file["kind"] == model.kind == model.name and file["meta"] == {"dataset": "digits"}
+    names = pickled_globals(path)
+    assert names and all(is_torch_rebuild(n) for n in names), names
+    loaded = type(model).load(path)
+    assert type(loaded) is type(model) and type(load_model(path)) is type(model)
+    assert loaded.meta_ == {"dataset": "digits"}
+    assert np.array_equal(model.score_samples(x), loaded.score_samples(x))
+    assert np.array_equal(model.predict(x), loaded.predict(x))
+    assert np.array_equal(model.train_scores_, loaded.train_scores_) and loaded.threshold_ == model.threshold_
+    columns, again = model.item_columns(x), loaded.item_columns(x)
+    assert list(columns) == list(again) == ["score", "outside"]
+    assert all(np.array_equal(columns[k], again[k]) for k in columns)
+    assert np.array_equal(columns["outside"], model.predict(x))
+    assert loaded.describe() == model.describe() and set(model.describe()) >= {"baseline"}
+
+
+def test_a_pickled_or_foreign_model_file_is_refused_without_running_it(fitted, tmp_path):
+    """The old joblib baselines were pickles: such a file (here one whose loading would create a file)
+    stops with one line, and nothing in it runs; a file of another kind is named as such."""
+
+    class Payload:
+        def __reduce__(self):
+            return pathlib.Path.touch, (tmp_path / "it_ran",)
+
+    with open(tmp_path / "old.pt", "wb") as f:
+        pickle.dump({"format": 1, "class": "KNNDetector", "model": Payload()}, f, protocol=2)
+    with pytest.raises(ConfigError, match="ckpt_path=") as err:
+        KNNDetector.load(tmp_path / "old.pt")
+    assert "\n" not in str(err.value) and not (tmp_path / "it_ran").exists()
+    fitted["lof"].save(tmp_path / "lof.pt")
+    with pytest.raises(ConfigError, match="it holds a lof model, not a knn one"):
+        KNNDetector.load(tmp_path / "lof.pt")
 
 
 @pytest.mark.parametrize("name", DETECTORS)
@@ -105,6 +162,7 @@ def test_ae_recon_reuses_deep_svdds_cached_autoencoder(digits, tmp_path):
     cached = AEReconstruction(net, settings, seed=4, pretrain_cache=tmp_path).fit(digits.x_train)
     fresh = AEReconstruction(net, settings, seed=4).fit(digits.x_train)
     assert cached.pretrain_cached_ and not fresh.pretrain_cached_
+    assert cached.describe()["pretrain_cached"] is True and fresh.describe()["pretrain_cached"] is False
     assert cached.history_ == fresh.history_ == {"pretrain_loss": svdd.history_["pretrain_loss"]}
     assert np.array_equal(cached.score_samples(digits.x_test), fresh.score_samples(digits.x_test))
 
@@ -130,8 +188,18 @@ def test_bad_parameters_stop_with_one_line(digits, make, field):
 
 
 def test_edge_parameters_are_allowed(digits):
-    OCSVMDetector(nu=0.99, max_train=50).fit(digits.x_train)
-    KNNDetector(n_neighbors=1, features=PCAFeatures(64)).fit(digits.x_train)
+    """The largest nu below 1, the fewest training points, k = 1 and every PCA component fit and score."""
+    n_test = len(digits.x_test)
+    svm = OCSVMDetector(nu=0.99, max_train=50).fit(digits.x_train)
+    scores = svm.score_samples(digits.x_test)
+    assert scores.shape == (n_test,) and np.isfinite(scores).all() and np.ptp(scores) > 0
+    assert svm.n_train_used_ == 50 and len(svm.svm_.support_) >= 0.99 * 50  # nu bounds the support vectors below
+    knn = KNNDetector(n_neighbors=1, features=PCAFeatures(64)).fit(digits.x_train)
+    scores = knn.score_samples(digits.x_test)
+    assert scores.shape == (n_test,) and np.isfinite(scores).all() and (knn.train_scores_ > 0).mean() > 0.99
+    # all 64 components of the 64 pixels are a rotation: distances, so the 1-NN scores, are the pixels'
+    pixels = KNNDetector(n_neighbors=1, features=PixelFeatures()).fit(digits.x_train).score_samples(digits.x_test)
+    assert np.allclose(scores, pixels, rtol=1e-4, atol=1e-4)
 
 
 def test_unfitted_and_bad_input_errors(digits):
@@ -167,7 +235,8 @@ def test_run_records_the_baseline_resumes_and_evaluates_its_checkpoint(make_cfg,
     auroc = run(cfg, tmp_path / "run")
     record = json.loads((tmp_path / "run" / "results.json").read_text())
     assert record["method"] == "lof" and record["auroc"] == auroc > 0.85
-    assert record["baseline"]["features"] == {"name": "pixels"} and record["method_options"]["n_neighbors"] == 20
+    fitted = record["baseline"].get("baseline", record["baseline"])  # the run nests describe() until it merges it
+    assert fitted["features"] == {"name": "pixels"} and record["method_options"]["n_neighbors"] == 20
     assert {p.name for p in (tmp_path / "run").iterdir()} >= {"model.pt", "roc.png", "extremes.png"}
     assert run(cfg, tmp_path / "run") == auroc  # complete: skipped
     assert json.loads((tmp_path / "run" / "results.json").read_text())["timings_s"] == record["timings_s"]

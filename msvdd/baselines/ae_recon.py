@@ -4,6 +4,10 @@ Deep SVDD starts from an autoencoder pretrained on the normal data; scoring a te
 badly that autoencoder reconstructs it is the obvious baseline. It uses the same network, settings,
 seed and pretraining cache as Deep SVDD (``msvdd.svdd.pretrain_cache.cached_pretrain``), so in a sweep over
 methods it reuses the cached weights and costs one pass over the test set.
+
+In model.pt (``msvdd.model_file``) it is the network's hparams and weights (as Deep SVDD's, rebuilt by
+``msvdd.networks.build_network``), the threshold, the training scores and the pretraining history: the
+loaded network computes the same reconstruction errors bit for bit on the same machine and device.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import torch
 
 from msvdd.baselines.base import Baseline, as_matrix, check_contamination
 from msvdd.errors import ConfigError
+from msvdd.networks import build_network
 from msvdd.svdd.pretrain import pretrain_autoencoder
 from msvdd.svdd.pretrain_cache import cached_pretrain
 from msvdd.svdd.training import TrainSettings
@@ -37,7 +42,7 @@ class AEReconstruction(Baseline):
     ``pretrain_cached_``, ``timings_``.
     """
 
-    name = "ae_recon"
+    kind = name = "ae_recon"
 
     def __init__(self, network, pretrain=None, seed: int = 0, pretrain_cache=None, contamination: float = 0.1,
                  show_progress=None):
@@ -45,9 +50,7 @@ class AEReconstruction(Baseline):
         self.contamination, self.show_progress = contamination, show_progress
 
     def validate(self, input_shape=None) -> None:
-        check_contamination(self.contamination)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ConfigError("seed", self.seed, "an int")
+        self._check_scoring_params()
         if not isinstance(self.pretrain, TrainSettings):
             raise ConfigError("model.pretrain", self.pretrain, "pretraining settings",
                               "ae_recon scores with the pretrained autoencoder")
@@ -55,6 +58,11 @@ class AEReconstruction(Baseline):
         if input_shape is not None and tuple(input_shape) != net_shape:
             raise ConfigError("network.input_shape", list(net_shape),
                               f"the dataset's image shape {list(input_shape)}", "does not match the data")
+
+    def _check_scoring_params(self) -> None:
+        check_contamination(self.contamination)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError("seed", self.seed, "an int")
 
     def fit(self, X, y=None) -> AEReconstruction:
         X = _images(X)
@@ -87,14 +95,30 @@ class AEReconstruction(Baseline):
                   for xb in X.split(EVAL_BATCH)]
         return torch.cat(errors).double().numpy()
 
-    def describe(self) -> dict:
+    def describe(self, y=None) -> dict:
+        return {"baseline": self._describe(), "pretrain_cached": bool(getattr(self, "pretrain_cached_", False))}
+
+    def _describe(self) -> dict:
         return {"threshold": self.threshold_, "final_pretrain_loss": (self.history_["pretrain_loss"] or [None])[-1]}
 
-    def save(self, path) -> None:
-        """As Baseline.save, with the network on the CPU so that the file loads anywhere."""
-        cpu = copy.copy(self)
-        cpu.network_ = copy.deepcopy(self.network_).cpu()
-        Baseline.save(cpu, path)
+    # ---------------------------------------------------------------- model.pt (msvdd.model_file)
+    def _state(self) -> dict:
+        """Everything scoring needs, the weights on the CPU so that the file loads anywhere."""
+        return {"network": self.network_.hparams,
+                "weights": {k: v.cpu() for k, v in self.network_.state_dict().items()},
+                "threshold": float(self.threshold_), "train_scores": torch.from_numpy(np.array(self.train_scores_)),
+                "history": self.history_, "seed": self.seed, "contamination": self.contamination}
+
+    @classmethod
+    def _from_state(cls, state: dict, device: str = "cpu") -> AEReconstruction:
+        net = build_network(state["network"])
+        net.load_state_dict(state["weights"])
+        model = cls(net, seed=state["seed"], contamination=state["contamination"])
+        model._check_scoring_params()
+        model.network_ = net.to(device).eval()
+        model.threshold_, model.train_scores_ = float(state["threshold"]), state["train_scores"].numpy()
+        model.history_ = state["history"]
+        return model
 
 
 def _images(X) -> torch.Tensor:

@@ -1,7 +1,9 @@
 """The classic detectors, each a thin scikit-learn wrapper with msvdd's sign convention.
 
 Scores are higher for more anomalous points. Each detector fits on the normal training data in the
-feature space chosen in config (``conf/features``); ``Baseline`` (base.py) does the rest.
+feature space chosen in config (``conf/features``); ``Baseline`` (base.py) does the rest. ``_detector``
+fits the scikit-learn model (deterministically: ``load`` calls it again on the saved training features),
+``_fit`` also returns the training points' scores.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class KNNDetector(Baseline):
     A training point's own score leaves the point itself out, so ``threshold_`` is not optimistic.
     """
 
-    name = "knn"
+    kind = name = "knn"
 
     def __init__(self, n_neighbors: int = 5, aggregate: str = "mean", features=None, contamination: float = 0.1,
                  seed: int = 0):
@@ -44,9 +46,12 @@ class KNNDetector(Baseline):
         if self.n_neighbors >= len(Z):
             raise ConfigError("model.n_neighbors", self.n_neighbors,
                               f"an int from 1 to the number of training points - 1 ({len(Z) - 1})")
-        self.nn_ = NearestNeighbors(n_neighbors=self.n_neighbors).fit(Z)
+        self._learn(Z)
         dist, _ = self.nn_.kneighbors(n_neighbors=self.n_neighbors)  # no argument: excludes each point itself
         return self._aggregate(dist)
+
+    def _detector(self, Z: np.ndarray) -> None:
+        self.nn_ = NearestNeighbors(n_neighbors=self.n_neighbors).fit(Z)
 
     def _score(self, Z: np.ndarray) -> np.ndarray:
         return self._aggregate(self.nn_.kneighbors(Z)[0])
@@ -58,7 +63,7 @@ class KNNDetector(Baseline):
 class LOFDetector(Baseline):
     """Local outlier factor in novelty mode: density of a point relative to its neighbours' densities."""
 
-    name = "lof"
+    kind = name = "lof"
 
     def __init__(self, n_neighbors: int = 20, features=None, contamination: float = 0.1, seed: int = 0):
         self.n_neighbors, self.features, self.contamination, self.seed = n_neighbors, features, contamination, seed
@@ -67,8 +72,11 @@ class LOFDetector(Baseline):
         _positive_int("model.n_neighbors", self.n_neighbors)
 
     def _fit(self, Z: np.ndarray) -> np.ndarray:
-        self.lof_ = LocalOutlierFactor(n_neighbors=self.n_neighbors, novelty=True).fit(Z)
+        self._learn(Z)
         return -self.lof_.negative_outlier_factor_
+
+    def _detector(self, Z: np.ndarray) -> None:
+        self.lof_ = LocalOutlierFactor(n_neighbors=self.n_neighbors, novelty=True).fit(Z)
 
     def _score(self, Z: np.ndarray) -> np.ndarray:
         return -self.lof_.score_samples(Z)
@@ -77,7 +85,7 @@ class LOFDetector(Baseline):
 class IForestDetector(Baseline):
     """Isolation Forest: points that random axis-aligned splits isolate quickly are anomalous."""
 
-    name = "iforest"
+    kind = name = "iforest"
 
     def __init__(self, n_estimators: int = 100, max_samples="auto", features=None, contamination: float = 0.1,
                  seed: int = 0):
@@ -92,9 +100,12 @@ class IForestDetector(Baseline):
             raise ConfigError("model.max_samples", ms, "auto, an int >= 1, or a fraction in (0, 1]")
 
     def _fit(self, Z: np.ndarray) -> np.ndarray:
+        self._learn(Z)
+        return -self.forest_.score_samples(Z)
+
+    def _detector(self, Z: np.ndarray) -> None:
         self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
                                        random_state=self.seed).fit(Z)
-        return -self.forest_.score_samples(Z)
 
     def _score(self, Z: np.ndarray) -> np.ndarray:
         return -self.forest_.score_samples(Z)
@@ -107,7 +118,7 @@ class OCSVMDetector(Baseline):
     points (default 10,000, drawn without replacement with ``seed``) are used; ``null`` uses all.
     """
 
-    name = "ocsvm"
+    kind = name = "ocsvm"
 
     def __init__(self, nu: float = 0.1, gamma="scale", max_train: int | None = 10000, features=None,
                  contamination: float = 0.1, seed: int = 0):
@@ -131,12 +142,15 @@ class OCSVMDetector(Baseline):
         if self.max_train is not None and len(Z) > self.max_train:
             rows = np.random.default_rng(self.seed).choice(len(Z), self.max_train, replace=False)
             used = Z[np.sort(rows)]
-        self.n_train_used_ = len(used)
-        self.svm_ = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma).fit(used)
+        self._learn(used)
         return self._score(Z)
+
+    def _detector(self, Z: np.ndarray) -> None:
+        self.n_train_used_ = len(Z)
+        self.svm_ = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma).fit(Z)
 
     def _score(self, Z: np.ndarray) -> np.ndarray:
         return -self.svm_.score_samples(Z)
 
-    def describe(self) -> dict:
-        return {**super().describe(), "n_train_used": self.n_train_used_}
+    def _describe(self) -> dict:
+        return {**super()._describe(), "n_train_used": self.n_train_used_}

@@ -2,6 +2,10 @@
 
 Distances between raw 784-d pixel vectors are dominated by noise dimensions; a PCA fitted on the
 normal training images only (never on test data) keeps the directions the normal classes vary in.
+
+A fitted space becomes plain state (``state()``: tensors and values, its part of model.pt) and back
+(``features_from_state``): the PCA's fitted arrays are put back into a scikit-learn PCA, whose own
+``transform`` then computes exactly what the fitted one did.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from sklearn.decomposition import PCA
 
 from msvdd.errors import ConfigError
@@ -31,6 +36,22 @@ class PixelFeatures:
 
     def describe(self) -> dict:
         return {"name": self.name}
+
+    def params(self) -> dict:
+        return {}
+
+    def width(self) -> int:
+        """Features per sample after ``transform``."""
+        return int(self.n_features_)
+
+    def state(self) -> dict:
+        return {"name": self.name, "n_features": int(self.n_features_)}
+
+    @classmethod
+    def from_state(cls, state: dict) -> PixelFeatures:
+        space = cls()
+        space.n_features_ = int(state["n_features"])
+        return space
 
 
 class PCAFeatures:
@@ -73,3 +94,47 @@ class PCAFeatures:
     def describe(self) -> dict:
         return {"name": self.name, "n_components": self.n_components, "whiten": self.whiten,
                 "explained_variance": round(float(self.pca_.explained_variance_ratio_.sum()), 4)}
+
+    def params(self) -> dict:
+        return {"n_components": self.n_components, "whiten": self.whiten, "seed": self.seed}
+
+    def width(self) -> int:
+        """Features per sample after ``transform``."""
+        return int(self.n_components)
+
+    def state(self) -> dict:
+        """The settings and the fitted arrays ``transform`` reads (components, mean, variances), as tensors,
+        with each array's memory order: the matrix product's rounding depends on it (components_ is
+        Fortran-ordered from some solvers), so the rebuilt PCA gets it back."""
+        arrays = {key: getattr(self.pca_, key + "_") for key in PCA_ARRAYS}
+        return {"name": self.name, **self.params(),
+                **{key: torch.from_numpy(np.array(a, order="C")) for key, a in arrays.items()},
+                "fortran": [key for key, a in arrays.items() if a.ndim > 1 and not a.flags.c_contiguous]}
+
+    @classmethod
+    def from_state(cls, state: dict) -> PCAFeatures:
+        space = cls(int(state["n_components"]), bool(state["whiten"]), int(state["seed"]))
+        arrays = {key: np.array(state[key].numpy(), order="F" if key in state["fortran"] else "C")
+                  for key in PCA_ARRAYS}
+        k, d = arrays["components"].shape
+        if k != space.n_components or arrays["mean"].shape != (d,) or not (
+                arrays["explained_variance"].shape == arrays["explained_variance_ratio"].shape == (k,)):
+            raise ValueError(f"PCA arrays of shapes {[a.shape for a in arrays.values()]} do not fit "
+                             f"{space.n_components} components")
+        pca = PCA(space.n_components, whiten=space.whiten, random_state=space.seed)
+        for key, value in arrays.items():
+            setattr(pca, key + "_", value)
+        pca.n_components_, pca.n_features_in_ = k, d
+        space.pca_ = pca
+        return space
+
+
+PCA_ARRAYS = ("components", "mean", "explained_variance", "explained_variance_ratio")
+SPACES = {space.name: space for space in (PixelFeatures, PCAFeatures)}
+
+
+def features_from_state(state: dict):
+    """The fitted feature space ``state`` (a ``state()``) describes; ValueError when it describes none."""
+    if state.get("name") not in SPACES:
+        raise ValueError(f"unknown feature space {state.get('name')!r}; known: {', '.join(SPACES)}")
+    return SPACES[state["name"]].from_state(state)
