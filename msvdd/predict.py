@@ -1,17 +1,21 @@
 """``python -m msvdd.predict MODEL INPUT... --out scores.csv`` (or ``msvdd-predict``): score new data with
-a saved model.pt, one CSV row per item: name, score (higher = more anomalous), the nearest sphere and
-whether the item lies outside every sphere.
+any saved model.pt (Deep SVDD or a baseline), one CSV row per item: name, then the model's
+``item_columns``: score (higher = more anomalous), for Deep SVDD the nearest sphere, and whether the
+item is outside (1: anomalous).
 
 The model carries its training data's preprocessing (constants, input shape, colour and size, or the
 feature columns with their mean and std), so new data goes through exactly what its test data did.
-"Outside" uses the fitted radii, or with ``--threshold-quantile q`` the q-quantile of the training
-items' scores (e.g. 0.95: about 5 % of normal data is flagged). Bad input: one line, exit 2, no file.
+"Outside" is the model's own verdict (``predict``: outside every fitted sphere, or a baseline's score
+above its fitted threshold), or with ``--threshold-quantile q`` a score above the q-quantile of the
+training items' scores (e.g. 0.95: about 5 % of normal data is flagged). Bad input: one line, exit 2,
+no file; ``--out`` never names an input, nor a file inside an input folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +27,6 @@ from msvdd.errors import ConfigError
 from msvdd.files import write_csv
 from msvdd.model_file import load_model
 from msvdd.svdd.accel import AccelSettings
-from msvdd.svdd.scoring import score_items
 
 log = logging.getLogger("msvdd.predict")
 
@@ -59,30 +62,46 @@ def check_quantile(q) -> float | None:
     return q
 
 
+def check_out(out: str, model_path: str, inputs: list[str]) -> Path:
+    """The CSV's path, refused when it is (or resolves to, through links) the model or an input file, or
+    lies in an input folder: a typo in ``--out`` must never cost the user their data."""
+    out_path = Path(out).expanduser().absolute()
+    if not out_path.parent.is_dir():
+        raise ConfigError("--out", out, "a file in an existing folder", f"no folder {out_path.parent}")
+    real_out = out_path.resolve()
+    for item in inputs:
+        folder = Path(item).expanduser().absolute()
+        if folder.is_dir() and (out_path.is_relative_to(folder) or real_out.is_relative_to(folder.resolve())):
+            raise ConfigError("--out", out, "a file outside the input folders", "msvdd never writes into data")
+    for item in [model_path, *inputs]:
+        path = Path(item).expanduser().absolute()
+        if real_out == path.resolve() or (out_path.exists() and path.exists() and os.path.samefile(out_path, path)):
+            raise ConfigError("--out", out, "a file that is none of the inputs (MODEL, INPUT...)",
+                              f"it is the input {item}: msvdd never writes over its inputs")
+    return out_path
+
+
 def predict(model_path: str, inputs: list[str], out: str, threshold_quantile: float | None = None,
             device: str = "cpu", show_progress: bool | None = None) -> dict[str, np.ndarray]:
     """Score ``inputs`` with the model at ``model_path`` and write ``out``; returns the columns."""
     q, device = check_quantile(threshold_quantile), check_device(device)
-    out_path = Path(out).expanduser().absolute()
-    if not out_path.parent.is_dir():
-        raise ConfigError("--out", out, "a file in an existing folder", f"no folder {out_path.parent}")
-    for item in inputs:
-        folder = Path(item).expanduser().absolute()
-        if folder.is_dir() and out_path.is_relative_to(folder):
-            raise ConfigError("--out", out, "a file outside the input folders", "msvdd never writes into data")
+    out_path = check_out(out, model_path, inputs)
     model = load_saved(model_path, device)
     if device.startswith("cuda") and model.meta_.get("accel"):  # the run's TF32 / cuDNN settings: its numbers
         AccelSettings(**model.meta_["accel"]).apply()
+    if q is not None and model.meta_.get("train_scores") is None:
+        raise ConfigError("--threshold-quantile", q, "no --threshold-quantile for this model (its fitted rule)",
+                          f"{model_path} holds no training scores to take the quantile of")
     names, x = read_inputs(inputs, model.meta_["preprocessing"])
     show = sys.stderr.isatty() if show_progress is None else show_progress
-    items = score_items(model, x, show_progress=show)
+    items = model.item_columns(x, show_progress=show)
     if q is not None:
         threshold = float(np.quantile(np.asarray(model.meta_["train_scores"], dtype=np.float64), q))
         items["outside"] = (items["score"] > threshold).astype(np.int64)
     columns = {"name": names, **items}
     write_csv(out_path, columns)
     rule = f"score > {threshold:.6g} ({q:g}-quantile of the training scores)" if q is not None else \
-        "outside every fitted sphere"
+        f"the {model.kind} model's fitted rule"
     print(f"msvdd-predict: {len(names)} items scored, {int(items['outside'].sum())} flagged ({rule}); "
           f"wrote {out_path}")
     return columns
@@ -90,7 +109,7 @@ def predict(model_path: str, inputs: list[str], out: str, threshold_quantile: fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="msvdd-predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", metavar="MODEL", help="model.pt of a run")
+    parser.add_argument("model", metavar="MODEL", help="model.pt of a run (Deep SVDD or a baseline)")
     parser.add_argument("inputs", metavar="INPUT", nargs="+",
                         help="image files, folders of images, .npz/.npy arrays, or .csv/.parquet tables")
     parser.add_argument("--out", default="scores.csv", help="the CSV to write (default: scores.csv)")

@@ -1,17 +1,25 @@
-"""msvdd.predict / msvdd-predict: a saved model scores new files exactly as its run scored its test data,
-and bad input is one line, exit 2, no file written."""
+"""msvdd.predict / msvdd-predict: a saved model, Deep SVDD or a baseline, scores new files exactly as its
+run scored its test data, and bad input is one line, exit 2, no file written (never over an input)."""
 
+import os
+import shutil
 import subprocess
-import sys
+import sysconfig
+from importlib.metadata import entry_points
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CONF, QUICK, ROOT
+import torch
+from conftest import CONF, QUICK
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from own_files import digit_arrays, digit_table, save_png, snapshot, write_split_folder
 
+from msvdd.baselines import KNNDetector
+from msvdd.data import Folder
+from msvdd.files import write_csv
 from msvdd.predict import main
 from msvdd.run.job import run
 
@@ -28,9 +36,27 @@ def _train(out, *overrides):
 
 
 @pytest.fixture(scope="module")
-def folder_run(tmp_path_factory):
-    data = write_split_folder(tmp_path_factory.mktemp("split"))
+def split_folder(tmp_path_factory):
+    return write_split_folder(tmp_path_factory.mktemp("split"))
+
+
+@pytest.fixture(scope="module")
+def folder_run(split_folder, tmp_path_factory):
+    data = split_folder
     return data, _train(tmp_path_factory.mktemp("folder_run"), "dataset=folder", f"dataset.path={data}")
+
+
+@pytest.fixture(scope="module")
+def knn_folder(split_folder, tmp_path_factory):
+    """A kNN model fitted on the folder's training images and saved as a run saves a model (the data's
+    preprocessing and the training scores in its meta), and its own columns for the test images."""
+    data = Folder(split_folder).load()
+    model = KNNDetector().fit(data.x_train)
+    folder = tmp_path_factory.mktemp("knn")
+    model.save(folder / "model.pt", meta={"preprocessing": data.preprocessing, "dataset": "folder",
+                                          "train_scores": torch.from_numpy(model.score_samples(data.x_train))})
+    write_csv(folder / "expected.csv", {"name": list(data.names_test), **model.item_columns(data.x_test)})
+    return folder / "model.pt", folder / "expected.csv"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +72,7 @@ def table_run(tmp_path_factory):
     path = tmp_path_factory.mktemp("table") / "digits.csv"
     digit_table().to_csv(path, index=False)
     return path, _train(tmp_path_factory.mktemp("table_run"), "dataset=table", f"dataset.path={path}",
-                        "dataset.label=digit", "dataset.normal_classes=[0,1]", "clustering=kmeans")
+                        "dataset.label=digit", "dataset.normal_classes=[0,1]", "method=svdd_kmeans")
 
 
 def _text(path):
@@ -172,8 +198,97 @@ def test_bad_input_one_line_exit_2_nothing_written(model, args, field, words, fo
     assert not list(tmp_path.rglob("*.csv.*.tmp"))
 
 
-def test_console_script_and_module_help():
-    proc = subprocess.run([sys.executable, "-m", "msvdd.predict", "--help"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0 and "--threshold-quantile" in proc.stdout and "INPUT" in proc.stdout
-    assert 'msvdd-predict = "msvdd.predict:main"' in (ROOT / "pyproject.toml").read_text()
+def test_the_msvdd_predict_console_script_scores_a_folder(knn_folder, split_folder, tmp_path):
+    """The installed ``msvdd-predict`` command (and the entry point it names) writes the model's scores."""
+    model, expected = knn_folder
+    sevens = split_folder / "test" / "seven"
+    (entry,) = entry_points(group="console_scripts", name="msvdd-predict")
+    assert entry.load() is main
+    script = Path(sysconfig.get_path("scripts")) / "msvdd-predict"
+    proc = subprocess.run([str(script), str(model), str(sevens), "--out", str(tmp_path / "cli.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{len(list(sevens.iterdir()))} items scored" in proc.stdout
+    got, want = _text(tmp_path / "cli.csv"), _text(expected).set_index("name")
+    assert list(got.columns) == ["name", "score", "outside"] and len(got) == len(list(sevens.iterdir())) > 10
+    assert got.score.tolist() == want.loc[got.name, "score"].tolist()
+    assert got.outside.tolist() == want.loc[got.name, "outside"].tolist()
+    assert entry.load()([str(model), str(sevens), "--out", str(tmp_path / "entry.csv")]) == 0
+    assert (tmp_path / "entry.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_saved_knn_and_a_saved_deep_svdd_model_score_the_same_folder(folder_run, knn_folder, tmp_path):
+    data, run_dir = folder_run
+    knn_model, knn_expected = knn_folder
+    truth = _text(run_dir / "test_scores.csv").set_index("name").anomaly == "1"
+    names = None
+    for model, expected, columns in [(run_dir / "model.pt", run_dir / "test_scores.csv",
+                                      ["name", "score", "sphere", "outside"]),
+                                     (knn_model, knn_expected, ["name", "score", "outside"])]:
+        out = tmp_path / f"{model.parent.name}.csv"
+        assert main([str(model), str(data / "test"), "--out", str(out)]) == 0
+        got = _text(out)
+        assert list(got.columns) == columns and len(got) > 100
+        assert got.to_dict("list") == _text(expected)[columns].to_dict("list")  # digit for digit
+        names = got.name.tolist() if names is None else names
+        assert got.name.tolist() == names  # the same images in the same order
+        outside = got.set_index("name").outside == "1"
+        assert outside[truth].mean() > outside[~truth].mean() + 0.3  # both find the sevens
+
+
+def test_threshold_quantile_of_a_baselines_training_scores(knn_folder, split_folder, tmp_path):
+    model, _ = knn_folder
+    out = tmp_path / "q.csv"
+    assert main([str(model), str(split_folder / "train"), "--out", str(out), "--threshold-quantile", "0.8"]) == 0
+    got = pd.read_csv(out)
+    assert len(got) > 100 and got.outside.mean() == pytest.approx(0.2, abs=1.5 / len(got))
+
+
+def _linked(d, target):
+    os.symlink(target, d / "link.csv")
+    return d / "link.csv"
+
+
+def _hard_linked(d, target):
+    os.link(target, d / "hard.csv")
+    return d / "hard.csv"
+
+
+OVER_INPUTS = {  # --out (from the tmp dir, the input image, the model) -> what the refusal says
+    "the input file": (lambda d, image, model: image, "never writes over its inputs"),
+    "the model file": (lambda d, image, model: model, "never writes over its inputs"),
+    "the input through ..": (lambda d, image, model: d / "sub" / ".." / image.name, "never writes over its inputs"),
+    "a link to the input": (lambda d, image, model: _linked(d, image), "never writes over its inputs"),
+    "a hard link to the model": (lambda d, image, model: _hard_linked(d, model), "never writes over its inputs"),
+    "a link into an input folder": (lambda d, image, model: d / "alias" / "s.csv", "never writes into data"),
+}
+
+
+@pytest.mark.parametrize("target", OVER_INPUTS)
+def test_out_never_overwrites_an_input(knn_folder, split_folder, tmp_path, capsys, target):
+    make, words = OVER_INPUTS[target]
+    model, image = tmp_path / "model.pt", tmp_path / "one.png"
+    shutil.copy(knn_folder[0], model)
+    shutil.copy(sorted((split_folder / "test" / "seven").iterdir())[0], image)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "images").mkdir()
+    shutil.copy(image, tmp_path / "images" / "two.png")
+    os.symlink(tmp_path / "images", tmp_path / "alias")
+    out = make(tmp_path, image, model)
+    before = snapshot(tmp_path)
+    assert main([str(model), str(image), str(tmp_path / "images"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("msvdd-predict: error: --out=") and words in err and "\n" not in err, err
+    assert snapshot(tmp_path) == before
+
+
+def test_threshold_quantile_needs_the_training_scores(knn_folder, split_folder, tmp_path, capsys):
+    model = KNNDetector.load(knn_folder[0])
+    model.save(tmp_path / "model.pt", meta={"preprocessing": model.meta_["preprocessing"]})
+    argv = [str(tmp_path / "model.pt"), str(split_folder / "train"), "--out", str(tmp_path / "q.csv")]
+    assert main([*argv, "--threshold-quantile", "0.9"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("msvdd-predict: error: --threshold-quantile=0.9") and "no training scores" in err
+    assert not (tmp_path / "q.csv").exists()
+    assert main(argv) == 0  # its own fitted rule needs none
