@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from msvdd.methods import canonical
-from msvdd.reports.table import _read_results
+from msvdd.reports.results import read_results as _read_results
 
 ORDER = {"one radius": 0, "oracle": 1}
 

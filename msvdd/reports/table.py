@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pandas as pd
 import yaml
 
 from msvdd.methods import CLUSTERED, METHODS, SHORT, canonical
+from msvdd.reports.results import read_results as _read_results
 from msvdd.reports.table_plot import detail_view, latex, main_view, markdown, plot_auroc
 
 # The seed's reported AUROC (%) by dataset, method and group size; source: docs/method.md, "Numbers"
@@ -42,21 +42,6 @@ def seed_reference(dataset: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------- collect
-def _read_results(path: Path) -> tuple[dict | None, str]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        return None, f"unreadable results.json ({type(err).__name__}: {err})"
-    if not isinstance(data, dict) or data.get("status") != "complete":
-        return None, f"status {data.get('status') if isinstance(data, dict) else None!r}, not 'complete'"
-    auroc = data.get("auroc")
-    if isinstance(auroc, bool) or not isinstance(auroc, (int, float)) or not math.isfinite(auroc):
-        return None, f"no AUROC in results.json (auroc={auroc!r})"
-    if not data.get("normal_classes") or data.get("method") is None or data.get("seed") is None:
-        return None, "results.json lacks normal_classes, method or seed"
-    return data, ""
-
-
 def _overrides(job: Path) -> list[str] | None:
     try:
         found = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())

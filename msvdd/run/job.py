@@ -24,13 +24,14 @@ from threadpoolctl import threadpool_limits
 from msvdd.errors import ConfigError
 from msvdd.files import write_csv
 from msvdd.methods import canonical, method_of
+from msvdd.reports.results import read_complete
 from msvdd.run import figures as plots
 from msvdd.run import toplevel
 from msvdd.run.checkpoint import load_checkpoint
 from msvdd.run.folder_lock import own_folder
 from msvdd.run.groups import group_classes
 from msvdd.run.metrics import pseudo_label_agreement, test_metrics
-from msvdd.run.records import SCHEMA, read_complete, settings_id, versions, write_json_atomic
+from msvdd.run.records import SCHEMA, settings_id, versions, write_json_atomic
 from msvdd.run.sizing import check_required, explain_size, size_network
 from msvdd.svdd.estimator import DeepSVDD
 from msvdd.svdd.scoring import score_items

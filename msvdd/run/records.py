@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import platform
 from importlib import metadata
@@ -13,7 +12,6 @@ from pathlib import Path
 from msvdd.files import write_atomic
 
 SCHEMA = 1
-REQUIRED = ("dataset", "normal_classes", "method", "seed", "auroc", "settings_id")
 PACKAGES = ("msvdd", "torch", "numpy", "scikit-learn", "hydra-core", "optuna", "pynndescent", "umap-learn", "numba")
 
 
@@ -24,24 +22,6 @@ def write_json_atomic(path: str | os.PathLike, record: dict) -> Path:
             f.write("\n")
 
     return write_atomic(path, write)
-
-
-def read_complete(path: str | os.PathLike, settings_id: str | None = None) -> dict | None:
-    """The record if it is complete and valid (and of the same settings when given), else None."""
-    try:
-        record = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("status") != "complete":
-        return None
-    if any(record.get(k) is None for k in REQUIRED):
-        return None
-    auroc = record["auroc"]  # as the table counts it: a finite number, else the job runs again
-    if isinstance(auroc, bool) or not isinstance(auroc, (int, float)) or not math.isfinite(auroc):
-        return None
-    if settings_id is not None and record["settings_id"] != settings_id:
-        return None
-    return record
 
 
 def settings_id(settings: dict) -> str:
