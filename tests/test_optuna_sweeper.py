@@ -1,4 +1,5 @@
-"""msvdd's Hydra sweeper plugin (hydra_plugins/msvdd_optuna_sweeper) and ``msvdd.study``.
+"""msvdd's Hydra sweeper plugin (hydra_plugins/msvdd_optuna_sweeper), its search space and storage
+(msvdd/tuning), and the study report (``msvdd.reports.study``, ``python -m msvdd.study``).
 
 End-to-end tests run the toy Hydra app ``tests/optuna_toy/app.py`` (value = -(x-2)^2 + y +
 bonus.value + k) as ``app.py -m hparams_search=toy`` subprocesses.
@@ -169,6 +170,120 @@ def test_concurrent_ask_over_budget_is_discarded_not_run():
     assert sweeper._ask() is None  # budget (1) used by the other worker's trial
 
 
+# ---------------------------------------------------------------------------- the study report
+def _png_drawn(path: Path) -> bool:
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(str(path))
+    return path.read_bytes()[:4] == b"\x89PNG" and len({tuple(p) for p in pixels.reshape(-1, pixels.shape[-1])}) > 2
+
+
+def _wrote(lines: list) -> list:
+    (line,) = [x for x in "\n".join(lines).splitlines() if x.startswith("wrote ")]
+    return line[len("wrote ") :].rsplit(" to ", 1)[0].split(", ")
+
+
+def test_report_writes_trials_best_and_figures_from_optunas_api(tmp_path):
+    import csv
+
+    import yaml
+
+    from msvdd.reports.study import STALE_REASON, report
+
+    study = optuna.create_study(study_name="unit", direction="maximize")
+    study.set_user_attr("msvdd_group_params", ["bonus"])
+    space = {"x": (0.0, 4.0), "opt": [None, "adam"], "n": [16, 32], "bonus": ["none", "one"]}
+
+    def add(value, state=TrialState.COMPLETE, **params):
+        from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+        dists = {k: CategoricalDistribution(space[k]) if isinstance(space[k], list) else FloatDistribution(*space[k])
+                 for k in params}
+        texts = {None: "null"}
+        overrides = [f"{k}={texts.get(v, v)}" for k, v in params.items()]
+        attrs = {"overrides": ["hparams_search=toy", *overrides], "worker": "host:1"}
+        if state == TrialState.FAIL and value == "boom":
+            attrs["fail_reason"], value = "ValueError: boom", None
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=value, state=state,
+                                                  user_attrs=attrs))
+
+    add(0.75, x=1.5, opt=None, n=16, bonus="none")
+    add(1.0, x=2.0, opt="adam", n=32, bonus="one")
+    add(0.5, x=3.0, opt="adam", n=16, bonus="none")
+    add("boom", TrialState.FAIL, x=0.5)  # failed after sampling x only
+    add(None, TrialState.FAIL)  # a stale trial: no reason recorded
+    study.ask()  # a trial still running
+
+    printed: list = []
+    summary = report(study, tmp_path / "rep", echo=printed.append)
+    rep = tmp_path / "rep"
+
+    with open(rep / "trials.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+        header = list(rows[0])
+    assert header[:6] == ["number", "state", "value", "duration_s", "datetime_start", "datetime_complete"]
+    assert header[-3:] == ["fail_reason", "overrides", "worker"]
+    assert sorted(header[6:-3]) == ["params_bonus", "params_n", "params_opt", "params_x"]
+    assert [r["number"] for r in rows] == ["0", "1", "2", "3", "4", "5"]
+    assert [r["state"] for r in rows] == ["COMPLETE"] * 3 + ["FAIL", "FAIL", "RUNNING"]
+    assert [r["value"] for r in rows] == ["0.75", "1.0", "0.5", "", "", ""]
+    assert rows[0]["params_opt"] == "null" and rows[1]["params_opt"] == "adam"  # a null choice, not a blank
+    assert [r["params_n"] for r in rows] == ["16", "32", "16", "", "", ""]  # ints stay ints beside a blank
+    assert rows[3]["params_x"] == "0.5" and rows[3]["fail_reason"] == "ValueError: boom"
+    assert rows[4]["fail_reason"] == STALE_REASON and rows[5]["fail_reason"] == ""
+    assert rows[1]["overrides"] == "hparams_search=toy x=2.0 opt=adam n=32 bonus=one"
+    assert rows[1]["worker"] == "host:1" and rows[5]["datetime_complete"] == ""
+    assert rows[1]["datetime_start"] and rows[1]["datetime_complete"]
+
+    best = yaml.safe_load((rep / "best.yaml").read_text())
+    assert (best["study"], best["best_trial"], best["value"]) == ("unit", 1, 1.0)
+    assert best["params"] == {"x": 2.0, "opt": "adam", "n": 32, "bonus": "one"}
+    assert best["override_line"] == "x=2.0 opt=adam n=32 bonus=one"
+    assert best["trials"] == {"COMPLETE": 3, "FAIL": 2, "RUNNING": 1}
+    snippet = (rep / "best_experiment.yaml").read_text()
+    assert snippet.startswith("# @package _global_\n# best of study 'unit': trial 1, value 1.0\n")
+    assert yaml.safe_load(snippet) == {"defaults": [{"override /bonus": "one"}], "x": 2.0, "opt": "adam", "n": 32}
+
+    assert _png_drawn(rep / "optimization_history.png") and _png_drawn(rep / "param_importances.png")
+    assert sorted(summary["importances"]) == ["bonus", "n", "opt", "x"]
+    assert _wrote(printed) == ["trials.csv", "best.yaml", "best_experiment.yaml", "optimization_history.png",
+                               "param_importances.png"]
+    assert sorted(p.name for p in rep.iterdir()) == sorted(_wrote(printed))  # no temp files left
+    text = "\n".join(printed)
+    assert "best trial 1: value=1.0" in text and "override line: x=2.0 opt=adam n=32 bonus=one" in text
+    assert "not written" not in text
+
+
+def test_report_claims_only_the_files_it_wrote(tmp_path):
+    from msvdd.reports.study import report
+
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    for name in ("best.yaml", "best_experiment.yaml", "param_importances.png"):  # an earlier study's report
+        (rep / name).write_text("old")
+    study = optuna.create_study(study_name="young", direction="maximize")
+
+    printed: list = []
+    report(study, rep, echo=printed.append)
+    assert (rep / "trials.csv").read_text().splitlines() == [
+        "number,state,value,duration_s,datetime_start,datetime_complete,fail_reason,overrides,worker"
+    ]
+    assert _wrote(printed) == ["trials.csv"] and sorted(p.name for p in rep.iterdir()) == ["trials.csv"]
+    text = "\n".join(printed)
+    assert "not written: best.yaml (no completed trial yet); removed the earlier one" in text
+    assert "not written: optimization_history.png (no completed trial yet (0 failed))" in text
+
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # one complete trial: no importances
+    printed.clear()
+    report(study, rep, echo=printed.append)
+    written = _wrote(printed)
+    assert written == ["trials.csv", "best.yaml", "best_experiment.yaml", "optimization_history.png"]
+    assert sorted(p.name for p in rep.iterdir()) == sorted(written)
+    assert _png_drawn(rep / "optimization_history.png")
+    assert "not written: param_importances.png (parameter importances need >= 2 complete trials" in "\n".join(printed)
+    assert len((rep / "trials.csv").read_text().splitlines()) == 2
+
+
 # ---------------------------------------------------------------------------- end to end
 @pytest.mark.slow
 def test_study_resumes_to_n_trials_and_show_writes_report(tmp_path, capsys):
@@ -203,6 +318,7 @@ def test_study_resumes_to_n_trials_and_show_writes_report(tmp_path, capsys):
     ):
         assert (tmp_path / "sweep" / name).is_file(), name
     assert "override line: " in out3
+    assert "wrote trials.csv, best.yaml, best_experiment.yaml, optimization_history.png, param_importances.png" in out3
 
     from msvdd import study as study_cli
 
@@ -219,6 +335,14 @@ def test_study_resumes_to_n_trials_and_show_writes_report(tmp_path, capsys):
     rep = tmp_path / "rep"
     rows = (rep / "trials.csv").read_text().strip().splitlines()
     assert rows[0].startswith("number,state,value,duration_s") and "fail_reason" in rows[0] and len(rows) == 5
+    import csv
+
+    with open(rep / "trials.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [(int(r["number"]), r["state"], float(r["value"]), float(r["params_x"])) for r in table] == [
+        (t.number, "COMPLETE", t.value, t.params["x"]) for t in trials
+    ]
+    assert [r["params_opt"] for r in table] == ["null" if t.params["opt"] is None else "adam" for t in trials]
     import yaml
 
     best_doc = yaml.safe_load((rep / "best.yaml").read_text())
@@ -361,6 +485,6 @@ def test_killed_worker_trial_is_failed_by_heartbeat_not_counted_complete(tmp_pat
     journal_trials = load(tmp_path / "k.journal").trials  # the stale trial uses up budget as a FAIL
     assert [t.state for t in journal_trials] == [TrialState.FAIL, TrialState.COMPLETE]
 
-    from msvdd.study import fail_reason
+    from msvdd.reports.study import fail_reason
 
     assert "heartbeat" in fail_reason(journal_trials[0])

@@ -45,7 +45,7 @@ class MsvddOptunaSweeperConf:
     # hydra.sweep.subdir is Hydra's default ${hydra.job.num}; a custom subdir is kept
     trial_subdir: bool | None = None
     # at the end, write trials.csv, best.yaml, best_experiment.yaml and plots into the sweep dir
-    # and log the best params (msvdd.study.report)
+    # and log the best params (msvdd.reports.study.report)
     report: bool = True
 
 

@@ -55,8 +55,9 @@ How a sweep runs
 * ``seed``: trial ``i`` is sampled by a sampler seeded with ``seed + i``, so one worker's run is
   reproducible, a resumed study does not replay the samples of its first trials, and concurrent
   workers (different trial numbers) do not duplicate each other.  ``seed: null``: OS entropy.
-* At the end (``report: true``), :func:`msvdd.study.report` writes ``trials.csv``, ``best.yaml``,
-  ``best_experiment.yaml`` and plots into the sweep dir and logs the best params.
+* At the end (``report: true``), :func:`msvdd.reports.study.report` (what ``python -m msvdd.study
+  show`` runs) writes ``trials.csv``, ``best.yaml``, ``best_experiment.yaml`` and the figures into
+  the sweep dir and logs the best params.
 """
 
 from __future__ import annotations
@@ -341,11 +342,8 @@ class MsvddOptunaSweeper(Sweeper):
 
     def _report(self, sweep_dir: Path) -> None:
         try:
-            from msvdd.study import report
-        except ImportError as e:
-            log.warning("msvdd.study not importable (%s): no report written", e)
-            return
-        try:
+            from msvdd.reports.study import report  # pandas, matplotlib: only when a sweep reports
+
             report(self.study, sweep_dir, echo=log.info)
         except Exception as e:  # noqa: BLE001 - the study is stored; a failed report must not fail the sweep
             log.warning("writing the study report to %s failed: %s", sweep_dir, one_line(e))
