@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from msvdd.errors import MsvddError, OutputError, exit_with, portable
+from msvdd.run import retired
 
 log = logging.getLogger("msvdd")
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOTDIR, errno.EISDIR}
@@ -60,6 +61,10 @@ def main() -> None:
     full disk, say); with HYDRA_FULL_ERROR it re-raises them instead, and those a user can fix end
     here as one line with exit 2. Hydra's config errors keep Hydra's message; bugs keep their traceback.
     """
+    try:
+        retired.check(sys.argv[1:])  # an old spelling: the new one, before Hydra's longer error
+    except MsvddError as err:
+        exit_with(err)
     if os.environ.get("HYDRA_FULL_ERROR") == "1":  # the user asked for full tracebacks
         hydra_main()
     else:

@@ -1,8 +1,9 @@
-"""The methods a run can be (``conf/method``), in table order, and which one a fitted model is.
+"""The methods a table knows (``conf/method``), in column order, with their column labels.
 
-A method is a name for a model config: the Deep SVDD variants differ in their clustering, the
-baselines in their estimator. Order here is the order of the table's columns: Deep SVDD variants
-first (one radius, then multi-radius unsupervised, then the oracle), then the baselines.
+A method is a named config (conf/method/NAME.yaml) that picks the model and, for Deep SVDD, its
+clustering; its name is recorded in results.json. Order here is the order of the table's columns:
+Deep SVDD first (one radius, multi-radius unsupervised, the oracle), then the baselines. A method not
+listed here (a clustering variant such as svdd_finch_umap) gets a column named after it, after these.
 """
 
 from __future__ import annotations
@@ -28,14 +29,3 @@ def canonical(name: str) -> str:
     """The method's name today, for a name read from any results.json."""
     return LEGACY.get(name, name)
 
-
-def method_of(model) -> str:
-    """The method name of an (unfitted or fitted) estimator built from ``conf/model``."""
-    clustering = getattr(model, "clustering", None)
-    if hasattr(model, "name"):
-        return model.name
-    return "svdd_one" if clustering is None else canonical(clustering.name)
-
-
-def is_deep_svdd(name: str) -> bool:
-    return name.startswith("svdd_")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,13 @@ def digits():
     from msvdd.data import Digits
 
     return Digits([0, 1, 3]).load()
+
+
+TINY = ["pretrain.epochs=2", "train.epochs=2", "plots=false", "threads=1"]  # a run of a few seconds
+
+
+def run_msvdd(tmp_path, *args, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """``python -m msvdd ARGS`` as a user runs it, writing under ``tmp_path`` (MSVDD_OUTPUTS)."""
+    env = {**os.environ, "MSVDD_OUTPUTS": str(tmp_path), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "msvdd", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)

@@ -18,18 +18,18 @@ def shared_cache(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["none", "finch", "oracle", "kmeans"])
+@pytest.mark.parametrize("method", ["svdd_one", "svdd_finch", "svdd_oracle", "svdd_kmeans"])
 def test_full_run_beats_chance_and_writes_everything(make_cfg, tmp_path, shared_cache, method):
-    cfg = make_cfg(f"clustering={method}", f"paths.cache_dir={shared_cache}", "plots=true")
+    cfg = make_cfg(f"method={method}", f"paths.cache_dir={shared_cache}", "plots=true")
     auroc = run(cfg, tmp_path / "run")
     assert auroc > 0.8
     record = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert record["status"] == "complete" and record["method"] == f"svdd_{'one' if method == 'none' else method}"
+    assert record["status"] == "complete" and record["method"] == method
     assert record["auroc"] == pytest.approx(auroc) and 0 < record["average_precision"] <= 1
     assert record["normal_classes"] == [0, 1, 3] and record["dataset"] == "digits"
     assert sum(record["cluster_sizes"]) == record["n_train"] and len(record["radii"]) == record["n_clusters"]
-    assert (record["ari"] is None) == (method == "none")
-    if method == "oracle":
+    assert (record["ari"] is None) == (method == "svdd_one")
+    if method == "svdd_oracle":
         assert record["ari"] == 1.0 and record["n_clusters"] == 3
     for name in ("model.pt", "roc.png", "training.png", "embeddings_pca.png", "extremes.png"):
         assert (tmp_path / "run" / name).stat().st_size > 1000, name
@@ -42,18 +42,18 @@ def test_full_run_beats_chance_and_writes_everything(make_cfg, tmp_path, shared_
 
 @pytest.mark.slow
 def test_same_seed_same_auroc_and_checkpoint_evaluation(make_cfg, tmp_path):
-    cfg = make_cfg("clustering=oracle", "objective=soft_boundary", "objective.warm_up_epochs=5",
+    cfg = make_cfg("method=svdd_oracle", "objective=soft_boundary", "objective.warm_up_epochs=5",
                    "paths.cache_dir=null")
     first, second = run(cfg, tmp_path / "a"), run(cfg, tmp_path / "b")
     assert first == second
-    evaluated = run(make_cfg("clustering=oracle", f"ckpt_path={tmp_path / 'a' / 'model.pt'}"), tmp_path / "c")
+    evaluated = run(make_cfg("method=svdd_oracle", f"ckpt_path={tmp_path / 'a' / 'model.pt'}"), tmp_path / "c")
     assert evaluated == first
     assert json.loads((tmp_path / "c" / "results.json").read_text())["mode"] == "evaluate"
 
 
 def test_group_address_sets_normal_classes(make_cfg, tmp_path):
+    from msvdd.run.compose import normal_classes
     from msvdd.run.groups import group_classes
-    from msvdd.run.job import normal_classes
 
     cfg = make_cfg("group.size=3", "group.index=4")
     assert normal_classes(cfg) == list(group_classes(3, 4))
@@ -70,10 +70,10 @@ def test_group_address_sets_normal_classes(make_cfg, tmp_path):
     ("pretrain.lr=-0.1", "pretrain.lr"),
     ("train.batch_size=0", "train.batch_size"),
     ("network=mnist_lenet", "network.input_shape"),
-    ("score=farthest", "score"),
+    ("model.score=farthest", "model.score"),
     ("group.size=10", "group.size"),
-    ("finch.metric=manhattan", "finch.metric"),
-    ("finch.min_cluster_size=-1", "finch.min_cluster_size"),
+    ("model.clustering.metric=manhattan", "model.clustering.metric"),
+    ("model.clustering.min_cluster_size=-1", "model.clustering.min_cluster_size"),
 ])
 def test_config_errors_caught_before_training(make_cfg, tmp_path, override, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")) as err:

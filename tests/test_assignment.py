@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from msvdd.clustering import OracleClustering
+from msvdd.clustering.assignment import Assignment
 from msvdd.errors import ConfigError
 from msvdd.networks import LeNetAutoEncoder
 from msvdd.run.job import run
-from msvdd.svdd.assignment import Assignment
 from msvdd.svdd.estimator import DeepSVDD
 from msvdd.svdd.objectives import OneClass, SoftBoundary
 from msvdd.svdd.training import TrainSettings
@@ -51,8 +51,8 @@ def test_fixed_never_moves_and_every_sets_the_epochs():
     assert [e for e in range(10) if every3.due(e)] == [2, 5, 8]
 
 
-@pytest.mark.parametrize("kwargs,field", [({"rule": "soft"}, "assign.rule"), ({"every": 0}, "assign.every"),
-                                          ({"nu": 1.5}, "assign.nu")])
+@pytest.mark.parametrize("kwargs,field", [({"rule": "soft"}, "model.clustering.assign.rule"), ({"every": 0}, "model.clustering.assign.every"),
+                                          ({"nu": 1.5}, "model.clustering.assign.nu")])
 def test_assignment_config_errors(kwargs, field):
     with pytest.raises(ConfigError, match=field):
         Assignment(**kwargs)
@@ -61,8 +61,8 @@ def test_assignment_config_errors(kwargs, field):
 class _WithStraySphere(OracleClustering):
     """The true classes plus a fourth sphere, the outermost class-0 point: it gathers a few neighbours at most."""
 
-    def __init__(self):
-        super().__init__(min_cluster_size=0)  # keep the stray sphere through the clustering stage
+    def __init__(self, assign=None):
+        super().__init__(min_cluster_size=0, assign=assign)  # keep the stray sphere through the clustering stage
 
     def _labels(self, z, y):
         labels = super()._labels(z, y)
@@ -74,8 +74,8 @@ class _WithStraySphere(OracleClustering):
 @pytest.mark.parametrize("objective", [OneClass(), SoftBoundary(warm_up_epochs=2)])
 def test_fit_with_reassignment_drops_the_stray_sphere_and_stays_finite(digits, objective):
     assignment = Assignment("nearest", every=2, nu=0.2)
-    model = DeepSVDD(LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 16), objective, _WithStraySphere(),
-                     pretrain=TrainSettings("pretrain", **QUICK), train=TrainSettings(**QUICK), assignment=assignment)
+    model = DeepSVDD(LeNetAutoEncoder((1, 8, 8), (8, 4), 3, 16), objective, _WithStraySphere(assignment),
+                     pretrain=TrainSettings("pretrain", **QUICK), train=TrainSettings(**QUICK))
     model.fit(digits.x_train, digits.y_train)
     info = model.assignment_info_
     assert all(np.isfinite(model.history_["loss"]))
@@ -88,7 +88,7 @@ def test_fit_with_reassignment_drops_the_stray_sphere_and_stays_finite(digits, o
 
 @pytest.mark.slow
 def test_same_seed_same_labels_and_auroc_with_umap_and_reassignment(make_cfg, tmp_path):
-    cfg = make_cfg("clustering=finch", "clustering_space=umap", "assign=nearest", "pretrain.epochs=5",
+    cfg = make_cfg("method=svdd_finch_umap_nearest", "pretrain.epochs=5",
                    "train.epochs=5", "paths.cache_dir=null")
     first, second = run(cfg, tmp_path / "a"), run(cfg, tmp_path / "b")
     a, b = (json.loads((tmp_path / d / "results.json").read_text()) for d in "ab")

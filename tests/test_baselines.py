@@ -235,24 +235,12 @@ def test_run_records_the_baseline_resumes_and_evaluates_its_checkpoint(make_cfg,
     auroc = run(cfg, tmp_path / "run")
     record = json.loads((tmp_path / "run" / "results.json").read_text())
     assert record["method"] == "lof" and record["auroc"] == auroc > 0.85
-    fitted = record["baseline"].get("baseline", record["baseline"])  # the run nests describe() until it merges it
-    assert fitted["features"] == {"name": "pixels"} and record["method_options"]["n_neighbors"] == 20
+    assert record["baseline"]["features"] == {"name": "pixels"} and record["settings"]["model"]["n_neighbors"] == 20
     assert {p.name for p in (tmp_path / "run").iterdir()} >= {"model.pt", "roc.png", "extremes.png"}
     assert run(cfg, tmp_path / "run") == auroc  # complete: skipped
     assert json.loads((tmp_path / "run" / "results.json").read_text())["timings_s"] == record["timings_s"]
     changed = run(make_cfg("method=lof", "features=pixels", "model.n_neighbors=5"), tmp_path / "run")
-    assert json.loads((tmp_path / "run" / "results.json").read_text())["method_options"]["n_neighbors"] == 5
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["settings"]["model"]["n_neighbors"] == 5
     assert changed != auroc  # another k is another job: rerun, not skipped
     evaluated = run(make_cfg("method=lof", f"ckpt_path={tmp_path / 'run' / 'model.pt'}"), tmp_path / "eval")
     assert evaluated == changed
-
-
-def test_clustering_alone_still_names_the_deep_svdd_variant(make_cfg):
-    from hydra.utils import instantiate
-
-    from msvdd.methods import method_of
-
-    assert method_of(instantiate(make_cfg("clustering=oracle").model)) == "svdd_oracle"
-    assert method_of(instantiate(make_cfg().model)) == "svdd_finch"
-    assert method_of(instantiate(make_cfg("method=svdd_one").model)) == "svdd_one"
-    assert method_of(instantiate(make_cfg("method=iforest").model)) == "iforest"

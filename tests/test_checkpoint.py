@@ -13,11 +13,11 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from test_data import write_mnist_like
 
+from msvdd import figures as plots
 from msvdd.errors import ConfigError
-from msvdd.run import figures as plots
 from msvdd.run.job import run
 
-TRAINED = ["clustering=oracle", "network.rep_dim=16", "seed=1", "pretrain.epochs=3", "train.epochs=3"]
+TRAINED = ["method=svdd_oracle", "network.rep_dim=16", "seed=1", "pretrain.epochs=3", "train.epochs=3"]
 
 
 def _cfg(root, *overrides):
@@ -42,8 +42,8 @@ def _evaluate(tmp_path, ckpt, *overrides):
 
 
 def test_evaluation_records_the_checkpoints_settings_not_the_command_lines(trained, tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="msvdd.run.job"):
-        record = _evaluate(tmp_path, trained / "model.pt", "network.rep_dim=64", "clustering=none", "seed=7")
+    with caplog.at_level(logging.WARNING, logger="msvdd.run.checkpoint"):
+        record = _evaluate(tmp_path, trained / "model.pt", "network.rep_dim=64", "method=svdd_one", "seed=7")
     original = json.loads((trained / "results.json").read_text())
     assert record["mode"] == "evaluate" and record["auroc"] == original["auroc"]
     assert record["settings"]["network"]["rep_dim"] == 16 and record["settings"] == original["settings"]

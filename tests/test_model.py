@@ -89,8 +89,8 @@ def test_merge_small_clusters_into_nearest():
                                         (lambda: TrainSettings(name="pretrain", lr=-1), "pretrain.lr"),
                                         (lambda: TrainSettings(batch_size=0), "train.batch_size"),
                                         (lambda: TrainSettings(optimizer="sgd"), "train.optimizer"),
-                                        (lambda: FinchClustering(metric="manhattan"), "finch.metric"),
-                                        (lambda: FinchClustering(req_clusters=0), "finch.req_clusters")])
+                                        (lambda: FinchClustering(metric="manhattan"), "model.clustering.metric"),
+                                        (lambda: FinchClustering(req_clusters=0), "model.clustering.req_clusters")])
 def test_component_config_errors(make, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         make()

@@ -159,7 +159,7 @@ def test_table_split_and_standardisation(csv_file, tmp_path):
 def test_each_layout_trains_and_evaluates(make_cfg, tmp_path, layout, split_folder, class_folder, npz_file,
                                           csv_file):
     overrides = {
-        "split": ["dataset=folder", f"dataset.path={split_folder}", "clustering=oracle"],
+        "split": ["dataset=folder", f"dataset.path={split_folder}", "method=svdd_oracle"],
         "classes": ["dataset=folder", f"dataset.path={class_folder}", "dataset.normal_classes=[0,1]"],
         "arrays": ["dataset=arrays", f"dataset.path={npz_file}", "dataset.normal_classes=[0,1]"],
         "table": ["dataset=table", f"dataset.path={csv_file}", "dataset.label=digit",

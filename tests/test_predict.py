@@ -11,15 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from conftest import CONF, QUICK
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from own_files import digit_arrays, digit_table, save_png, snapshot, write_split_folder
 
 from msvdd.baselines import KNNDetector
-from msvdd.data import Folder
-from msvdd.files import write_csv
 from msvdd.predict import main
 from msvdd.run.job import run
 
@@ -48,15 +45,11 @@ def folder_run(split_folder, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def knn_folder(split_folder, tmp_path_factory):
-    """A kNN model fitted on the folder's training images and saved as a run saves a model (the data's
-    preprocessing and the training scores in its meta), and its own columns for the test images."""
-    data = Folder(split_folder).load()
-    model = KNNDetector().fit(data.x_train)
-    folder = tmp_path_factory.mktemp("knn")
-    model.save(folder / "model.pt", meta={"preprocessing": data.preprocessing, "dataset": "folder",
-                                          "train_scores": torch.from_numpy(model.score_samples(data.x_train))})
-    write_csv(folder / "expected.csv", {"name": list(data.names_test), **model.item_columns(data.x_test)})
-    return folder / "model.pt", folder / "expected.csv"
+    """A kNN run on the folder, as a user trains one: its model.pt (with the data's preprocessing and the
+    training scores) and its test_scores.csv."""
+    run_dir = _train(tmp_path_factory.mktemp("knn_run"), "dataset=folder", f"dataset.path={split_folder}",
+                     "method=knn")
+    return run_dir / "model.pt", run_dir / "test_scores.csv"
 
 
 @pytest.fixture(scope="module")

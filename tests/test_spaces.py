@@ -10,7 +10,7 @@ from msvdd.clustering import FinchClustering, KMeansClustering
 from msvdd.clustering.spaces import EncoderSpace, PCASpace, UMAPSpace
 from msvdd.errors import ConfigError
 from msvdd.networks import LeNetAutoEncoder
-from msvdd.svdd.estimator import _embed
+from msvdd.svdd.embedding import embed as _embed
 from msvdd.svdd.pretrain import pretrain_autoencoder
 from msvdd.svdd.training import TrainSettings
 
@@ -108,13 +108,13 @@ def test_encoder_space_is_the_identity(embedded):
     assert np.array_equal(EncoderSpace().fit_transform(z), z.astype(np.float32))
 
 
-@pytest.mark.parametrize("make,field", [(lambda: UMAPSpace(n_components=0), "clustering_space.n_components"),
-                                        (lambda: UMAPSpace(metric="manhattan"), "clustering_space.metric"),
-                                        (lambda: UMAPSpace(min_dist=-1), "clustering_space.min_dist"),
-                                        (lambda: UMAPSpace(n_neighbors=1), "clustering_space.n_neighbors"),
-                                        (lambda: PCASpace(n_components=2.5), "clustering_space.n_components"),
-                                        (lambda: UMAPSpace(source="pixels"), "clustering_space.source"),
-                                        (lambda: PCASpace(input_pca=0), "clustering_space.input_pca")])
+@pytest.mark.parametrize("make,field", [(lambda: UMAPSpace(n_components=0), "model.clustering.space.n_components"),
+                                        (lambda: UMAPSpace(metric="manhattan"), "model.clustering.space.metric"),
+                                        (lambda: UMAPSpace(min_dist=-1), "model.clustering.space.min_dist"),
+                                        (lambda: UMAPSpace(n_neighbors=1), "model.clustering.space.n_neighbors"),
+                                        (lambda: PCASpace(n_components=2.5), "model.clustering.space.n_components"),
+                                        (lambda: UMAPSpace(source="pixels"), "model.clustering.space.source"),
+                                        (lambda: PCASpace(input_pca=0), "model.clustering.space.input_pca")])
 def test_space_config_errors(make, field):
     with pytest.raises(ConfigError, match=field):
         make()

@@ -31,9 +31,7 @@ def _results(tmp_path):
 
 
 def test_basic_launcher_sweep_shares_pretraining_and_feeds_the_table(tmp_path):
-    # FINCH's options sit at the top level: one override line serves every method of the sweep
-    proc = _sweep(tmp_path, "method=svdd_one,svdd_finch,svdd_oracle,ae_recon", "finch.min_cluster_size=0.1",
-                  "finch.metric=euclidean")
+    proc = _sweep(tmp_path, "method=svdd_one,svdd_finch,svdd_oracle,ae_recon")
     assert proc.returncode == 0, proc.stderr[-2000:]
     runs = _results(tmp_path)
     assert set(runs) == {"svdd_one", "svdd_finch", "svdd_oracle", "ae_recon"}

@@ -218,6 +218,30 @@ def test_mixed_settings_name_the_keys_and_values(tmp_path, capsys):
     assert "settings.train.n_epochs = 10 (2 runs), 20 (1 run)" in capsys.readouterr().err
 
 
+def test_methods_options_may_differ_between_methods_not_within_one(tmp_path):
+    """kNN's k and LOF's k are each method's own; the training schedule two methods share must agree."""
+    knn = {"dataset": "mnist", "features": {"n_components": 50}, "model": {"n_neighbors": 5}}
+    lof = {"dataset": "mnist", "features": {"n_components": 50}, "model": {"n_neighbors": 20}}
+    root = tmp_path / "sweep"
+    job(root, "svdd")
+    job(root, "knn", method="knn", settings=knn)
+    job(root, "lof", method="lof", settings=lof)
+    runs, failed = collect_runs([root])
+    write_table(runs, failed, tmp_path / "out")  # no error: no setting two methods share differs
+    other_k = json.loads(json.dumps(knn))
+    other_k["model"]["n_neighbors"] = 7
+    job(root, "knn7", method="knn", index=1, settings=other_k)
+    other_features = json.loads(json.dumps(lof))
+    other_features["features"]["n_components"] = 10
+    job(root, "lof10", method="lof", index=1, settings=other_features)
+    runs, failed = collect_runs([root])
+    with pytest.raises(MixedSettingsError) as info:
+        write_table(runs, failed, tmp_path / "out")
+    assert "knn: settings.model.n_neighbors = 5 (1 run), 7 (1 run)" in str(info.value)
+    assert "settings.features.n_components = 50 (3 runs), 10 (1 run)" in str(info.value)
+    assert "lof: " not in str(info.value)
+
+
 def test_different_classes_for_one_group_index_is_an_error(tmp_path):
     job(tmp_path / "s", "0", normal_classes=[1, 7])
     job(tmp_path / "s", "1", normal_classes=[2, 3], method="svdd_finch")
@@ -292,8 +316,9 @@ def test_compute_and_cache_saving_line(tmp_path):
 @pytest.mark.parametrize("method", ["svdd_one", "svdd_finch", "knn"])
 def test_settings_of_one_table_do_not_depend_on_the_seed(make_cfg, method):
     """A table sweeps seeds: nothing seeded by the run's seed (the UMAP space, say) may enter its settings."""
-    from msvdd.run.job import run_settings, settings_id
+    from msvdd.run.records import settings_id
+    from msvdd.run.settings import run_settings
 
-    ids = {settings_id(run_settings(make_cfg(f"method={method}", f"seed={seed}"), "digits", "one_class"))
+    ids = {settings_id(run_settings(make_cfg(f"method={method}", f"seed={seed}"), "digits"))
            for seed in (0, 1)}
     assert len(ids) == 1

@@ -15,6 +15,7 @@ import logging
 
 import numpy as np
 
+from msvdd.clustering.assignment import Assignment
 from msvdd.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -22,13 +23,14 @@ log = logging.getLogger(__name__)
 
 class _Clustering:
     name = "?"
-    field = "clustering"  # where the options sit in the config, for error messages
+    field = "model.clustering"  # where the options sit in the config, for error messages
 
-    def __init__(self, min_cluster_size: float = 0.05, space=None):
+    def __init__(self, min_cluster_size: float = 0.05, space=None, assign=None):
         if not isinstance(min_cluster_size, (int, float)) or min_cluster_size < 0:
             raise ConfigError(f"{self.field}.min_cluster_size", min_cluster_size,
                               "an int >= 0 (points) or a fraction in (0, 1) of the training set")
         self.min_cluster_size, self.space = min_cluster_size, space
+        self.assign = assign or Assignment()  # which sphere each point trains towards while Deep SVDD trains
         self.info: dict = {}
 
     def fit_predict(self, z: np.ndarray, y: np.ndarray | None = None, inputs: np.ndarray | None = None) -> np.ndarray:
@@ -37,7 +39,7 @@ class _Clustering:
         if self.space is not None:
             if getattr(self.space, "source", "encoder") == "input":
                 if inputs is None or len(inputs) != len(points):
-                    raise ValueError("clustering_space.source=input needs the inputs of the embedded points")
+                    raise ValueError("model.clustering.space.source=input needs the inputs of the embedded points")
                 points = self.space.fit_transform(inputs)
             else:
                 points = self.space.fit_transform(points)
@@ -102,14 +104,15 @@ class KMeansClustering(_Clustering):
 
     name = "kmeans"
 
-    def __init__(self, n_clusters="group_size", min_cluster_size: float = 0.05, seed: int = 0, space=None):
-        super().__init__(min_cluster_size, space)
+    def __init__(self, n_clusters="group_size", min_cluster_size: float = 0.05, seed: int = 0, space=None,
+                 assign=None):
+        super().__init__(min_cluster_size, space, assign)
         self.n_clusters, self.seed = n_clusters, seed
 
     def _labels(self, z, y):
         from sklearn.cluster import KMeans
 
-        k = min(_group_size(self.n_clusters, y, "clustering.n_clusters"), len(z))
+        k = min(_group_size(self.n_clusters, y, "model.clustering.n_clusters"), len(z))
         return KMeans(n_clusters=k, n_init=10, random_state=self.seed).fit_predict(z).astype(np.int64)
 
 
@@ -122,22 +125,21 @@ class FinchClustering(_Clustering):
     """
 
     name = "finch"
-    field = "finch"
     PARTITION_RULE = "finest partition whose clusters all hold >= min_cluster_size points"
 
     def __init__(self, metric: str = "cosine", req_clusters="group_size", min_cluster_size: float = 0.05,
-                 seed: int = 0, space=None):
-        super().__init__(min_cluster_size, space)
+                 seed: int = 0, space=None, assign=None):
+        super().__init__(min_cluster_size, space, assign)
         if metric not in ("cosine", "euclidean"):
-            raise ConfigError("finch.metric", metric, "cosine, euclidean")
+            raise ConfigError(f"{self.field}.metric", metric, "cosine, euclidean")
         if req_clusters is not None:
-            _group_size(req_clusters, [0], "finch.req_clusters")  # validate the form early
+            _group_size(req_clusters, [0], f"{self.field}.req_clusters")  # validate the form early
         self.metric, self.req_clusters, self.seed = metric, req_clusters, seed
 
     def _labels(self, z, y):
         from msvdd.clustering.finch import finch
 
-        req = None if self.req_clusters is None else _group_size(self.req_clusters, y, "finch.req_clusters")
+        req = None if self.req_clusters is None else _group_size(self.req_clusters, y, f"{self.field}.req_clusters")
         result = finch(z, metric=self.metric, req_clusters=min(req, len(z)) if req else None, seed=self.seed)
         self.info = {"metric": self.metric, "req_clusters": req, "partition_counts": list(result.n_clusters)}
         if result.labels is not None:

@@ -1,4 +1,4 @@
-"""Clustering spaces: where the pseudo-labels are found (the ``clustering_space`` config group).
+"""Clustering spaces: where the pseudo-labels are found (the ``model/clustering/space`` config group).
 
 The raw encoder output of a briefly pretrained autoencoder separates the classes poorly for
 FINCH and k-means; a 10-d UMAP projection of the same embeddings separates them far better (the
@@ -47,9 +47,9 @@ class EncoderSpace:
 
     def __init__(self, source: str = "encoder", input_pca: int | None = 50):
         if source not in SOURCES:
-            raise ConfigError("clustering_space.source", source, ", ".join(SOURCES))
+            raise ConfigError("model.clustering.space.source", source, ", ".join(SOURCES))
         if input_pca is not None:
-            _positive_int("clustering_space.input_pca", input_pca)
+            _positive_int("model.clustering.space.input_pca", input_pca)
         self.source, self.input_pca = source, input_pca
         self.info: dict = {}
 
@@ -92,7 +92,7 @@ class PCASpace(EncoderSpace):
     def __init__(self, n_components: int = 10, whiten: bool = True, seed: int = 0, source: str = "encoder",
                  input_pca: int | None = 50):
         super().__init__(source, input_pca)
-        self.n_components = _positive_int("clustering_space.n_components", n_components)
+        self.n_components = _positive_int("model.clustering.space.n_components", n_components)
         self.whiten, self.seed = bool(whiten), seed
 
     def settings(self) -> dict:
@@ -121,14 +121,14 @@ class UMAPSpace(EncoderSpace):
                  metric: str = "euclidean", n_epochs: int | None = None, seed: int = 0, cache_dir: str | None = None,
                  source: str = "encoder", input_pca: int | None = 50):
         super().__init__(source, input_pca)
-        self.n_components = _positive_int("clustering_space.n_components", n_components)
-        self.n_neighbors = _positive_int("clustering_space.n_neighbors", n_neighbors, 2)
+        self.n_components = _positive_int("model.clustering.space.n_components", n_components)
+        self.n_neighbors = _positive_int("model.clustering.space.n_neighbors", n_neighbors, 2)
         if isinstance(min_dist, bool) or not isinstance(min_dist, (int, float)) or min_dist < 0:
-            raise ConfigError("clustering_space.min_dist", min_dist, "a number >= 0")
+            raise ConfigError("model.clustering.space.min_dist", min_dist, "a number >= 0")
         if metric not in UMAP_METRICS:
-            raise ConfigError("clustering_space.metric", metric, ", ".join(UMAP_METRICS))
+            raise ConfigError("model.clustering.space.metric", metric, ", ".join(UMAP_METRICS))
         if n_epochs is not None:
-            _positive_int("clustering_space.n_epochs", n_epochs)
+            _positive_int("model.clustering.space.n_epochs", n_epochs)
         self.min_dist, self.metric, self.n_epochs = float(min_dist), metric, n_epochs
         self.seed, self.cache_dir = seed, cache_dir
 

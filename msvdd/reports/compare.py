@@ -3,8 +3,8 @@
     python -m msvdd.compare SWEEP_DIR... [--out FILE.md]
 
 The table step (msvdd.reports.table) refuses runs of different settings in one table; this is the step for a
-sweep that varies them on purpose (``experiment=dev_clustering_*``): each row is one variant
-(method, space, FINCH metric, assignment, partition rule), read from the runs' results.json.
+sweep that varies them on purpose (``experiment=dev_clustering_*``): each row is one method
+(svdd_one, svdd_finch, svdd_finch_umap, ...: each clustering variant is a method), read from results.json.
 """
 
 from __future__ import annotations
@@ -16,25 +16,12 @@ import pandas as pd
 from msvdd.methods import canonical
 from msvdd.reports.results import read_results as _read_results
 
-ORDER = {"one radius": 0, "oracle": 1}
+ORDER = {"svdd_one": 0, "svdd_oracle": 1}
 
 
 def variant(record: dict) -> str:
-    """'one radius', 'oracle', or e.g. 'finch umap euclidean fixed k=group_size' from one run's record."""
-    method = canonical(record["method"])
-    if method == "svdd_one":
-        return "one radius"
-    if method == "svdd_oracle":
-        return "oracle"
-    settings = record.get("settings") or {}
-    info = (record.get("clustering") or {}).get("space") or {}
-    space = info.get("name", "encoder") + ("-of-input" if info.get("source") == "input" else "")
-    assign = (settings.get("assign") or {}).get("rule", "fixed")
-    if method == "svdd_finch":
-        finch = settings.get("finch") or {}
-        req = finch.get("req_clusters")
-        return f"finch {space} {finch.get('metric')} {assign} k={'free' if req is None else req}"
-    return f"{method} {space} {assign}"
+    """The run's method: each clustering variant is a method of its own (conf/method/svdd_finch_*.yaml)."""
+    return canonical(record["method"])
 
 
 def collect(paths) -> pd.DataFrame:

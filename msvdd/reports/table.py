@@ -120,8 +120,15 @@ def check_consistent(runs: pd.DataFrame) -> None:
         top = runs[["objective", "score_rule", "group_split", "group_seed"]].rename(
             columns=lambda c: c.replace("group_", "group."))
         parts = _differing([r.dropna().to_dict() for _, r in top.iterrows()], absent=None)
-        parts += _differing([_flatten(s, "settings.") for s in runs.settings])
-        parts = parts or _differing([{"settings_id": s} for s in runs.settings_id.dropna()])
+        # the groups methods share (network, training...) must agree wherever recorded; a method's own
+        # options (settings.model) must agree across that method's runs
+        shared = [{k: v for k, v in _flatten(s, "settings.").items() if not k.startswith("settings.model.")}
+                  for s in runs.settings]
+        parts += _differing(shared, absent=None)
+        for method, g in runs.groupby("method", sort=False):
+            own = _differing([_flatten(s.get("model") or {}, "settings.model.") for s in g.settings])
+            own = own or _differing([{"settings_id": s} for s in g.settings_id.dropna()])
+            parts += [f"{method}: {p}" for p in own]
         for (size, index), g in runs[runs.group_index.notna()].groupby(["group_size", "group_index"]):
             parts += _differing([{f"group size {size} #{int(index)}": list(c)} for c in g.classes])
     if parts:
@@ -190,7 +197,9 @@ def _epochs(settings: dict, part: str) -> str:
 
 def notes(runs: pd.DataFrame, failed: list[dict], n_missing: int, date: str) -> list[str]:
     """The lines under the table: what was run, on which groups and seeds, and when."""
-    settings = runs.settings.iloc[0]
+    settings = {}  # the groups the runs recorded (a kNN run records no training schedule)
+    for recorded in runs.settings:
+        settings = {**recorded, **settings}
     def joined(col: str) -> str:
         return ", ".join(str(v) for v in sorted(set(runs[col].dropna()), key=lambda v: (type(v).__name__, v)))
 

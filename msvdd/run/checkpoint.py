@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
+from omegaconf import DictConfig
+
 from msvdd.errors import ConfigError
 from msvdd.model_file import load_model
+from msvdd.run.settings import run_settings
+
+log = logging.getLogger(__name__)
 
 
 def load_checkpoint(path, input_shape) -> tuple[object, dict]:
@@ -19,3 +26,27 @@ def load_checkpoint(path, input_shape) -> tuple[object, dict]:
         raise ConfigError("ckpt_path", str(path), f"a model of inputs of shape {shape}", problem) from None
     run = model.meta_.get("run")
     return model, run if isinstance(run, dict) else {}
+
+
+def checkpoint_settings(cfg: DictConfig, dataset_name: str, trained_run: dict) -> dict:
+    """The settings an evaluation records: the checkpoint's own (network, training, the model's options),
+    with the command line's data. Command-line settings that the checkpoint overrides are named in a warning."""
+    given = run_settings(cfg, dataset_name)
+    data = {k: given[k] for k in ("dataset", "dataset_options", "group")}
+    own = dict(trained_run.get("settings") or {})
+    mine, theirs = _flat(given), _flat(own)
+    ignored = sorted(k for k in mine.keys() & theirs.keys() if k.split(".")[0] not in data and mine[k] != theirs[k])
+    if ignored:
+        log.warning("ckpt_path: the checkpoint's own settings are used and recorded; ignoring the command line's %s",
+                    ", ".join(f"{k}={mine[k]!r} (checkpoint: {theirs[k]!r})" for k in ignored))
+    return {**own, **data}
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from msvdd.networks import build_network
+from msvdd.svdd.objectives import OBJECTIVES
 from msvdd.svdd.spheres import SCORE_RULES
 
 
@@ -18,7 +19,7 @@ def state(model) -> dict:
             "weights": {k: v.cpu() for k, v in model.network_.state_dict().items()},
             "centers": model.centers_.cpu(), "radii": model.radii_.cpu(), "score_radii": model.score_radii_.cpu(),
             "score": model.score, "seed": model.seed, "cluster_labels": model.cluster_labels_.cpu(),
-            "history": model.history_}
+            "history": model.history_, "objective": {"name": model.objective_.name, **vars(model.objective_)}}
 
 
 def rebuild(cls, state: dict, device: str = "cpu"):
@@ -33,7 +34,9 @@ def rebuild(cls, state: dict, device: str = "cpu"):
                          f"a network of rep_dim {net.rep_dim}")
     if state["score"] not in SCORE_RULES:
         raise ValueError(f"unknown score rule {state['score']!r}")
+    objective = dict(state["objective"])
     model = cls(net, score=state["score"], seed=state["seed"])
+    model.objective_ = OBJECTIVES[objective.pop("name")](**objective)
     model.network_ = net.to(device).eval()
     model.centers_, model.radii_, model.score_radii_ = centers.to(device), radii.to(device), score_radii.to(device)
     model.cluster_labels_, model.n_clusters_ = labels, k

@@ -20,7 +20,7 @@ from msvdd.errors import ConfigError
 from msvdd.model_file import SavedModel
 from msvdd.networks import AutoEncoder
 from msvdd.svdd import checkpoint
-from msvdd.svdd.assignment import Assignment
+from msvdd.svdd import figures as svdd_figures
 from msvdd.svdd.embedding import as_images, embed
 from msvdd.svdd.objectives import OneClass, quantile_radii
 from msvdd.svdd.pretrain import pretrain_autoencoder
@@ -39,8 +39,8 @@ class DeepSVDD(SavedModel):
     ----------
     network : an ``msvdd.networks.AutoEncoder``; its encoder is phi. Copied in ``fit``, never modified.
     objective : OneClass or SoftBoundary (default OneClass()).
-    clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering.
-    assignment : msvdd.svdd.assignment.Assignment: keep the pseudo-labels (default) or re-assign while training.
+    clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering; its ``assign``
+        (msvdd.clustering.assignment) keeps the pseudo-labels or re-assigns them while training.
     score : "min_margin" (outside every sphere) or "nearest" (the seed's rule).
     pretrain : TrainSettings for the autoencoder, or None to start from random weights.
     train : TrainSettings for Deep SVDD.
@@ -49,7 +49,7 @@ class DeepSVDD(SavedModel):
 
     Attributes
     ----------
-    network_ : the trained network (encoder used for scoring).
+    network_ : the trained network (encoder used for scoring).  objective_ : the objective it trained with.
     centers_ : (K, rep_dim) tensor.  radii_ : (K,) radii used by ``predict``.
     cluster_labels_ : (n,) pseudo-label of each training point.  n_clusters_ : K.
     history_ : per-epoch losses and radii.  timings_ : seconds per phase.
@@ -63,8 +63,8 @@ class DeepSVDD(SavedModel):
     kind = "deep_svdd"
 
     def __init__(self, network, objective=None, clustering=None, score="min_margin", pretrain=None,
-                 train=None, seed=0, pretrain_cache=None, show_progress=None, assignment=None):
-        self.network, self.objective, self.clustering, self.assignment = network, objective, clustering, assignment
+                 train=None, seed=0, pretrain_cache=None, show_progress=None):
+        self.network, self.objective, self.clustering = network, objective, clustering
         self.score, self.pretrain, self.train, self.seed = score, pretrain, train, seed
         self.pretrain_cache, self.show_progress = pretrain_cache, show_progress
 
@@ -72,7 +72,7 @@ class DeepSVDD(SavedModel):
     def validate(self, input_shape=None) -> None:
         """Check the parameters (and the data's image shape) before any work is done."""
         if self.score not in SCORE_RULES:
-            raise ConfigError("score", self.score, ", ".join(SCORE_RULES))
+            raise ConfigError("model.score", self.score, ", ".join(SCORE_RULES))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise ConfigError("seed", self.seed, "an int in 0..2**32-1")
         net_shape = tuple(self.network.input_shape)
@@ -83,9 +83,9 @@ class DeepSVDD(SavedModel):
     def fit(self, X, y=None) -> DeepSVDD:
         X = as_images(X)
         self.validate(X.shape[1:])
-        objective = self.objective or OneClass()
+        objective = self.objective_ = self.objective or OneClass()
         clustering = self.clustering or NoClustering()
-        assignment, train = self.assignment or Assignment(), self.train or TrainSettings()
+        assignment, train = clustering.assign, self.train or TrainSettings()  # the clustering's re-assignment rule
         self.timings_ = {}
         gen = torch.Generator().manual_seed(self.seed)
         torch.manual_seed(self.seed)
@@ -166,6 +166,10 @@ class DeepSVDD(SavedModel):
     def describe(self, y=None) -> dict:
         """What results.json records about the fitted model; ``y`` (true classes) adds the partition's ARI."""
         return describe_fit(self, y)
+
+    def figures(self, folder, X_train, y_train, trained: bool = True) -> None:
+        """Draw the model's own PNGs into ``folder``: training curves, embeddings, the clustering space."""
+        svdd_figures.draw(self, folder, X_train, y_train, trained)
 
     def embed(self, X) -> np.ndarray:
         return embed(self.network_.encoder, as_images(X), self.centers_.device).cpu().numpy()

@@ -69,3 +69,6 @@ def quantile_radii(dist: torch.Tensor, cluster: torch.Tensor, radii: torch.Tenso
     for k in torch.unique(cluster).tolist():  # K is small (a few clusters): a loop over clusters, not points
         new[k] = torch.quantile(dist[cluster == k], 1 - nu)
     return new
+
+
+OBJECTIVES = {cls.name: cls for cls in (OneClass, SoftBoundary)}  # a saved model names its objective

@@ -15,10 +15,11 @@ def describe_fit(model, y=None) -> dict:
         y = np.asarray(y)
         ari = float(adjusted_rand_score(y, model.cluster_labels_.numpy()))
         if assignment.get("moves"):  # the labels moved while training: also the clustering stage's ARI
-            ari_initial = float(adjusted_rand_score(y, model.assignment_labels_))
+            ari_initial = float(adjusted_rand_score(y, model.clustering.assign.initial_labels_))
     history = getattr(model, "history_", {})
     return {"n_clusters": model.n_clusters_, "cluster_sizes": model.cluster_sizes_, "radii": model.radii_.tolist(),
             "ari": ari, "ari_initial": ari_initial, "clustering": info, "assignment": assignment,
             "single_sphere_fallback": bool(info.get("single_cluster_fallback", False)),
             "final_loss": history["loss"][-1] if history.get("loss") else None,
-            "pretrain_cached": bool(getattr(model, "pretrain_cached_", False)), "score_rule": model.score}
+            "pretrain_cached": bool(getattr(model, "pretrain_cached_", False)), "score_rule": model.score,
+            "objective": model.objective_.name}

@@ -29,11 +29,11 @@ class Assignment:
 
     def __init__(self, rule: str = "fixed", every: int = 1, nu: float = 0.1):
         if rule not in RULES:
-            raise ConfigError("assign.rule", rule, ", ".join(RULES))
+            raise ConfigError("model.clustering.assign.rule", rule, ", ".join(RULES))
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigError("assign.every", every, "an int >= 1 (epochs between re-assignments)")
+            raise ConfigError("model.clustering.assign.every", every, "an int >= 1 (epochs between re-assignments)")
         if isinstance(nu, bool) or not isinstance(nu, (int, float)) or not 0 <= nu < 1:
-            raise ConfigError("assign.nu", nu, "a number in [0, 1)")
+            raise ConfigError("model.clustering.assign.nu", nu, "a number in [0, 1)")
         self.rule, self.every, self.nu = rule, every, float(nu)
         self.info: dict = {}
 

@@ -1,4 +1,4 @@
-"""The PNG plots of one run: what people would rather look at than read."""
+"""Drawing primitives for the PNGs of a run (ROC, training curves, embeddings, extreme images): no msvdd logic here."""
 
 from __future__ import annotations
 

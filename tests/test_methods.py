@@ -1,0 +1,89 @@
+"""One way to name what a run is: ``method=``. Each method composes to its model and clustering, records its
+name and only the settings it uses; the spellings this replaced stop with the new one."""
+
+import json
+
+import pytest
+from conftest import CONF, TINY, run_msvdd
+from hydra.utils import instantiate
+
+from msvdd.clustering import FinchClustering, KMeansClustering, NoClustering, OracleClustering
+from msvdd.run.job import run
+from msvdd.run.settings import model_groups, run_settings
+
+METHODS = sorted(p.stem for p in (CONF / "method").glob("*.yaml"))
+
+
+def test_every_method_names_itself_and_builds_its_model(make_cfg):
+    assert {"svdd_one", "svdd_finch", "svdd_kmeans", "svdd_oracle", "knn", "lof", "iforest", "ocsvm",
+            "ae_recon", "svdd_finch_encoder", "svdd_finch_umap_nearest"} <= set(METHODS)
+    for method in METHODS:
+        cfg = make_cfg(f"method={method}")
+        assert cfg.method == method
+        model = instantiate(cfg.model, _convert_="all")
+        assert model.kind == ("deep_svdd" if method.startswith("svdd_") else method)
+
+
+@pytest.mark.parametrize("method,clustering,space,metric,rule", [
+    ("svdd_one", NoClustering, None, None, "fixed"),
+    ("svdd_oracle", OracleClustering, None, None, "fixed"),
+    ("svdd_kmeans", KMeansClustering, "umap of the input", None, "fixed"),
+    ("svdd_finch", FinchClustering, "umap of the input", "euclidean", "fixed"),
+    ("svdd_finch_encoder", FinchClustering, "encoder", "cosine", "fixed"),
+    ("svdd_finch_umap_nearest", FinchClustering, "umap", "cosine", "nearest"),
+])
+def test_the_method_chooses_the_clustering_its_space_and_rule(make_cfg, method, clustering, space, metric, rule):
+    model = instantiate(make_cfg(f"method={method}").model, _convert_="all")
+    assert type(model.clustering) is clustering and model.clustering.assign.rule == rule
+    assert getattr(model.clustering.space, "label", None) == space
+    if metric:
+        assert model.clustering.metric == metric
+
+
+def test_a_baseline_records_no_deep_svdd_settings(make_cfg):
+    knn, finch = make_cfg("method=knn"), make_cfg("method=svdd_finch")
+    assert model_groups(knn) == ["features"] and model_groups(finch) == ["network", "objective", "pretrain", "train"]
+    settings = run_settings(knn, "digits")
+    assert set(settings) == {"dataset", "dataset_options", "group", "features", "model"}
+    assert "clustering" not in json.dumps(settings) and "metric" not in json.dumps(settings)
+    assert settings["model"] == {"_target_": "msvdd.baselines.KNNDetector", "n_neighbors": 5, "aggregate": "mean",
+                                 "contamination": 0.1}
+    own = run_settings(finch, "digits")["model"]
+    assert own["clustering"]["metric"] == "euclidean" and own["score"] == "min_margin"
+    assert "seed" not in json.dumps(own) and "cache" not in json.dumps(own)  # the run's seed and paths vary
+
+
+def test_a_changed_option_of_the_method_changes_its_settings(make_cfg):
+    one = run_settings(make_cfg("method=svdd_finch"), "digits")
+    other = run_settings(make_cfg("method=svdd_finch", "model.clustering.min_cluster_size=0.1"), "digits")
+    assert one != other and one["network"] == other["network"]
+
+
+@pytest.mark.slow
+def test_a_knn_run_writes_only_what_it_uses(make_cfg, tmp_path):
+    run(make_cfg("method=knn"), tmp_path / "knn")
+    record = json.loads((tmp_path / "knn" / "results.json").read_text())
+    assert record["method"] == "knn" and record["baseline"]["features"]["name"] == "pca"
+    assert not {"network", "objective", "pretrain", "train"} & set(record["config"])
+    assert "clustering" not in json.dumps(record["settings"])
+
+
+@pytest.mark.parametrize("old,new", [
+    ("variant=finch_encoder", "method=svdd_finch_encoder"),
+    ("variant=finch_umap_input", "method=svdd_finch"),
+    ("variant=one_radius", "method=svdd_one"),
+    ("clustering=finch", "method=svdd_finch"),
+    ("clustering=none", "method=svdd_one"),
+    ("model=knn", "method=knn"),
+    ("finch.metric=cosine", "model.clustering.metric=cosine"),
+    ("+finch.min_cluster_size=0.3", "model.clustering.min_cluster_size=0.3"),
+    ("clustering_space=umap", "model/clustering/space=umap"),
+    ("assign=nearest", "model/clustering/assign=nearest"),
+    ("score=nearest", "model.score=nearest"),
+])
+def test_a_retired_spelling_names_the_new_one(tmp_path, old, new):
+    proc = run_msvdd(tmp_path, old, *TINY)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"msvdd: error: {old.lstrip('+').split('=')[0]}=") and f"allowed: {new}" in last
+    assert not list(tmp_path.rglob("results.json")) and not list(tmp_path.rglob(".hydra"))
