@@ -65,7 +65,7 @@ def _param_key(override: str) -> str:
 
 def best_overrides(trial: Any) -> list[str]:
     """The override strings of ``trial``'s params (as the sweeper ran them)."""
-    from msvdd.tuning.search_space import format_value
+    from msvdd.tuning.overrides import format_value
 
     by_key = {_param_key(o): o for o in trial.user_attrs.get("overrides", None) or ()}
     return [by_key.get(name, f"{name}={format_value(value)}") for name, value in trial.params.items()]
@@ -76,7 +76,7 @@ def experiment_yaml(trial: Any, group_params: list[str] | None = None, header: s
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
 
-    from msvdd.tuning.search_space import parse_override
+    from msvdd.tuning.overrides import parse_override
 
     groups = set(group_params or ())
     defaults: list[dict[str, Any]] = []
@@ -159,10 +159,8 @@ def param_importances(study: Any) -> tuple[dict[str, float] | None, str]:
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     n_params = len({name for t in complete for name in t.params})
     if len(complete) < 2 or n_params < 1:
-        return None, (
-            "parameter importances need >= 2 complete trials and >= 1 parameter "
-            f"(have {len(complete)} complete trial(s), {n_params} parameter(s))"
-        )
+        return None, ("parameter importances need >= 2 complete trials and >= 1 parameter "
+                      f"(have {len(complete)} complete trial(s), {n_params} parameter(s))")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -245,10 +243,8 @@ def report(study: Any, out_dir: str | Path, *, echo: Callable[[str], Any] = prin
     written: list[str] = []
     missing: dict[str, str] = {}
     summary: dict[str, Any] = {"study": study.study_name, "counts": dict(counts), "out_dir": str(out)}
-    lines = [
-        f"study '{study.study_name}' ({study.direction.name.lower()}): {len(trials)} trial(s) "
-        + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")
-    ]
+    lines = [f"study '{study.study_name}' ({study.direction.name.lower()}): {len(trials)} trial(s) "
+             + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none")]
 
     write_trials_csv(study, out / TRIALS_CSV)
     written.append(TRIALS_CSV)
@@ -259,23 +255,11 @@ def report(study: Any, out_dir: str | Path, *, echo: Callable[[str], Any] = prin
         group_params = study.user_attrs.get("msvdd_group_params", None) or []
         header = f"# best of study '{study.study_name}': trial {best.number}, value {best.value!r}\n"
         snippet = experiment_yaml(best, group_params, header)
-        summary.update(
-            best_trial=best.number,
-            best_value=best.value,
-            best_params=dict(best.params),
-            override_line=line,
-            yaml=snippet,
-        )
-        best_doc = {
-            "study": study.study_name,
-            "direction": study.direction.name.lower(),
-            "best_trial": best.number,
-            "value": best.value,
-            "params": dict(best.params),
-            "override_line": line,
-            "overrides": list(best.user_attrs.get("overrides", None) or overrides),
-            "trials": dict(counts),
-        }
+        summary.update(best_trial=best.number, best_value=best.value, best_params=dict(best.params),
+                       override_line=line, yaml=snippet)
+        best_doc = {"study": study.study_name, "direction": study.direction.name.lower(), "best_trial": best.number,
+                    "value": best.value, "params": dict(best.params), "override_line": line,
+                    "overrides": list(best.user_attrs.get("overrides", None) or overrides), "trials": dict(counts)}
         _write_text(out / BEST_YAML, yaml.safe_dump(best_doc, sort_keys=False, default_flow_style=False))
         _write_text(out / BEST_EXPERIMENT, snippet)
         written += [BEST_YAML, BEST_EXPERIMENT]

@@ -16,26 +16,24 @@ a plain value ``3``                    a fixed override applied to every trial
 =====================================  ===============================================
 
 Group choices (``objective=choice(one_class,soft_boundary)``) are ordinary overrides.
-Two gaps of Hydra 1.3's grammar are filled here: ``choice()`` rejects ``null`` arguments (the
-value is re-parsed with a placeholder string and mapped back to ``None``), and ``interval()``
-converts its ends to float (whether both ends were written as ints is read from the text).
+Two gaps of Hydra 1.3's grammar are filled: ``choice()`` rejects ``null`` arguments (the value is
+re-parsed with a placeholder string and mapped back to ``None``: :mod:`msvdd.tuning.overrides`), and
+``interval()`` converts its ends to float (whether both ends were written as ints is read from the text).
 On the command line Hydra parses overrides itself before the sweeper sees them, so there a
 ``null`` choice must use the comma form (``key=null,adam``); in ``hydra.sweeper.params`` both
 forms work.  Keys added to ``hydra.sweeper.params``/``average_over`` from the command line need
 ``+`` (``+hydra.sweeper.average_over.k=[1,2]``); a plain ``key=choice(...)`` needs nothing.
 """
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-NULL_SENTINEL = "__msvdd_null__"
+from msvdd.tuning.overrides import format_value, null_from_placeholder, parse_override, plain_value
+
 _INT_LITERAL = re.compile(r"^[+-]?\d[\d_]*$")
 _INTERVAL_CALL = re.compile(r"interval\s*\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)")
-# a bare null token: not glued to other identifier-ish characters
-_NULL_TOKEN = re.compile(r"(?<![^\s(,\[{:=])null(?![^\s),\]}])", re.IGNORECASE)
 
 
 @dataclass
@@ -105,132 +103,13 @@ class SearchParam:
         return f"{self.kind}[{self.low}, {self.high}{step}{log}]"
 
 
-def format_value(value: Any) -> str:
-    """Override text for a plain Python value (``None`` -> ``null``, bools lower-case)."""
-    from hydra.core.override_parser.types import Transformer
-
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return _string_text(value)
-    return Transformer.str(value)
-
-
-def _string_text(text: str) -> str:
-    """Override text that Hydra reads back as exactly the string ``text``.
-
-    Escapes special characters, and quotes strings that would otherwise be read as another type
-    (``"null"``, ``"1"``, ``"true"``, ``""``).
-    """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Quote, QuotedString, Transformer
-    from hydra.errors import HydraException
-
-    escaped = Transformer.str(text)
-    try:
-        parsed = OverridesParser.create().parse_overrides([f"k={escaped}"])[0]
-    except HydraException:
-        parsed = None
-    if parsed is not None and not parsed.is_sweep_override():
-        value = parsed.value()
-        if isinstance(value, str) and value == text:
-            return escaped
-    return QuotedString(text=text, quote=Quote.single).with_quotes()
-
-
-def _replace_null_tokens(line: str) -> str:
-    """``key=choice(null,1)`` -> ``key=choice('__msvdd_null__',1)``; quoted text is left alone."""
-    key, sep, value = line.partition("=")
-    if not sep:
-        return line
-    out: list[str] = []
-    segment: list[str] = []
-    quote: str | None = None
-    i = 0
-    while i < len(value):
-        ch = value[i]
-        if quote is None:
-            if ch in ("'", '"'):
-                out.append(_NULL_TOKEN.sub(f"'{NULL_SENTINEL}'", "".join(segment)))
-                segment = []
-                quote = ch
-                out.append(ch)
-            else:
-                segment.append(ch)
-        else:
-            out.append(ch)
-            if ch == "\\" and i + 1 < len(value):
-                out.append(value[i + 1])
-                i += 1
-            elif ch == quote:
-                quote = None
-        i += 1
-    out.append(_NULL_TOKEN.sub(f"'{NULL_SENTINEL}'", "".join(segment)))
-    return f"{key}={''.join(out)}"
-
-
-def _unsentinel(value: Any) -> Any:
-    if isinstance(value, str) and value == NULL_SENTINEL:
-        return None
-    if isinstance(value, list):
-        return [_unsentinel(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _unsentinel(v) for k, v in value.items()}
-    return value
-
-
-def parse_override(line: str, config_loader: Any = None) -> tuple[Any, bool]:
-    """Parse one ``key=value`` line with Hydra's ``OverridesParser``.
-
-    Returns ``(override, used_null_placeholder)``.  When Hydra rejects the line only because of a
-    ``null`` inside ``choice()``, the line is re-parsed with a placeholder string instead.
-    """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import OverrideParseException
-
-    parser = OverridesParser.create(config_loader=config_loader)
-    try:
-        return parser.parse_overrides([line])[0], False
-    except OverrideParseException:
-        patched = _replace_null_tokens(line)
-        if patched == line:
-            raise
-        try:
-            return parser.parse_overrides([patched])[0], True
-        except OverrideParseException:
-            pass
-        raise
-
-
-def _plain(value: Any) -> Any:
-    from hydra.core.override_parser.types import QuotedString
-
-    if isinstance(value, QuotedString):
-        return value.text
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def _categorical(name: str, elements: Iterable[Any], source: str, tags: Iterable[str] = ()) -> SearchParam:
     from hydra.core.override_parser.types import Transformer
 
     choices: list[Any] = []
     strings: list[str] = []
     for element in elements:
-        element = _plain(element)
+        element = plain_value(element)
         if element is None or isinstance(element, (bool, int, float, str)):
             choices.append(element)
             strings.append(format_value(element))
@@ -265,7 +144,7 @@ def override_to_param(override: Any, source: str, used_null_placeholder: bool = 
     if isinstance(value, ChoiceSweep):
         elements = list(value.list)  # not sweep_iterator(): ignore shuffle(), keep a stable order
         if used_null_placeholder:
-            elements = [_unsentinel(_plain(e)) for e in elements]
+            elements = [null_from_placeholder(plain_value(e)) for e in elements]
         return _categorical(name, elements, source, tags)
 
     if isinstance(value, RangeSweep):
