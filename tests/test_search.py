@@ -56,5 +56,6 @@ def test_a_baseline_is_tuned_on_dev_groups_like_any_run(tmp_path):
     records = [json.loads(p.read_text()) for p in (tmp_path / "optuna" / "digits_knn_optuna").rglob("results.json")]
     assert len(records) == 9  # 3 trials x dev groups of sizes 2, 3, 4
     assert {r["method"] for r in records} == {"knn"} and {r["group"]["split"] for r in records} == {"dev"}
-    tried = {(r["method_options"]["n_neighbors"], r["method_options"]["features"]["n_components"]) for r in records}
+    # a baseline's options are recorded under settings: its model and its feature space
+    tried = {(r["settings"]["model"]["n_neighbors"], r["settings"]["features"]["n_components"]) for r in records}
     assert tried == {(t.params["model.n_neighbors"], t.params["features.n_components"]) for t in trials}
