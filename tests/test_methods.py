@@ -60,12 +60,17 @@ def test_a_changed_option_of_the_method_changes_its_settings(make_cfg):
 
 
 @pytest.mark.slow
-def test_a_knn_run_writes_only_what_it_uses(make_cfg, tmp_path):
-    run(make_cfg("method=knn"), tmp_path / "knn")
-    record = json.loads((tmp_path / "knn" / "results.json").read_text())
-    assert record["method"] == "knn" and record["baseline"]["features"]["name"] == "pca"
-    assert not {"network", "objective", "pretrain", "train"} & set(record["config"])
-    assert "clustering" not in json.dumps(record["settings"])
+@pytest.mark.parametrize("method", ["knn", "svdd_finch"])
+def test_runs_of_two_seeds_record_the_same_settings(make_cfg, tmp_path, method):
+    """What a run records is read from its config before the model is built (Hydra resolves in place)."""
+    for seed in (0, 1):
+        run(make_cfg(f"method={method}", f"seed={seed}", "pretrain.epochs=2", "train.epochs=2"), tmp_path / str(seed))
+    first, second = (json.loads((tmp_path / s / "results.json").read_text()) for s in "01")
+    assert (first["seed"], second["seed"]) == (0, 1) and first["settings"] == second["settings"]
+    assert first["settings_id"] == second["settings_id"] and '"seed"' not in json.dumps(first["settings"])
+    if method == "knn":  # a baseline records only what it uses
+        assert first["baseline"]["features"]["name"] == "pca" and "clustering" not in json.dumps(first["settings"])
+        assert not {"network", "objective", "pretrain", "train"} & set(first["config"])
 
 
 @pytest.mark.parametrize("old,new", [

@@ -8,7 +8,6 @@ user's data root exactly as it was.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from msvdd.data.readers import CIFAR10_FILES, check_labels, read_cifar10, read_idx
 from msvdd.errors import DataFileError, DataNotFoundError
+from msvdd.files import write_atomic
 
 IDX_FILES = (
     "train-images-idx3-ubyte",
@@ -80,15 +80,8 @@ def _download(name: str, root: Path) -> str:
 
 
 def _move_into(source: Path, folder: Path) -> None:
-    """Copy to a hidden temporary name next to the target, then rename: the target is whole or absent."""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{source.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, folder / source.name)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Copy next to the target under a temporary name, then rename: the target is whole or absent."""
+    write_atomic(folder / source.name, lambda tmp: shutil.copyfile(source, tmp))
 
 
 def _expected(name: str) -> list[str]:

@@ -53,12 +53,13 @@ def compose(cfg: DictConfig) -> Job:
         model, trained_run = load_checkpoint(cfg.ckpt_path, dataset.input_shape)
         settings = checkpoint_settings(cfg, dataset.name, trained_run)
         return Job(cfg, classes, dataset, model, trained_run.get("method", "unknown"), settings, trained_run)
+    settings = run_settings(cfg, dataset.name)  # before instantiate, which resolves interpolations in place
     try:
         model = instantiate(cfg.model, _convert_="all")
     except ConfigError as err:
         raise explain_size(err, dataset.name, dataset.input_shape) from None
     model.validate(dataset.input_shape)
-    return Job(cfg, classes, dataset, model, str(cfg.method), run_settings(cfg, dataset.name))
+    return Job(cfg, classes, dataset, model, str(cfg.method), settings)
 
 
 def apply_process_settings(cfg: DictConfig) -> None:

@@ -3,7 +3,7 @@
 They live apart from the training settings because torch keeps them per process, not per model.
 On the CPU they change nothing.
 
-What is bit-identical where (see README, "GPU"): on the CPU the same seed gives the same model.
+What is bit-identical where (see docs/gpu.md): on the CPU the same seed gives the same model.
 On a GPU, ``deterministic: false`` (the default, fastest) lets cuDNN pick algorithms per run and
 index_add_/scatter use atomics, so two runs of one seed agree to about 1e-6 relative, not bit for
 bit; ``deterministic: true`` asks torch for deterministic kernels (slower) and turns off TF32 and
