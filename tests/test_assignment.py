@@ -51,7 +51,8 @@ def test_fixed_never_moves_and_every_sets_the_epochs():
     assert [e for e in range(10) if every3.due(e)] == [2, 5, 8]
 
 
-@pytest.mark.parametrize("kwargs,field", [({"rule": "soft"}, "model.clustering.assign.rule"), ({"every": 0}, "model.clustering.assign.every"),
+@pytest.mark.parametrize("kwargs,field", [({"rule": "soft"}, "model.clustering.assign.rule"),
+                                          ({"every": 0}, "model.clustering.assign.every"),
                                           ({"nu": 1.5}, "model.clustering.assign.nu")])
 def test_assignment_config_errors(kwargs, field):
     with pytest.raises(ConfigError, match=field):

@@ -1,4 +1,4 @@
-"""results.json: one run's record, written atomically and checked before a sweep skips a job."""
+"""results.json: the record format of one run (schema, settings id, package versions) and its atomic write."""
 
 from __future__ import annotations
 
