@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Protocol
 
+import numpy as np
 import torch
 
 from msvdd.errors import ConfigError
@@ -32,6 +34,28 @@ KINDS = {  # kind -> the class that rebuilds it; classes are imported only when 
     "ae_recon": "msvdd.baselines.AEReconstruction",
 }
 ALLOWED = "a model.pt written by msvdd (every training run writes one)"
+
+
+class OneClassModel(Protocol):
+    """What every model speaks (DeepSVDD and each baseline), so a run never asks which kind it holds.
+
+    Sign convention: scores are higher for more anomalous points; ``predict`` is 1 for an anomaly.
+    Fitted attributes end in ``_``: ``timings_`` (seconds per phase of ``fit``), ``train_scores_``;
+    a loaded model has ``meta_`` (what its run saved with it).
+    """
+
+    kind: str
+    seed: int
+
+    def validate(self, input_shape=None) -> None: ...  # parameters and the data's shape, before any work
+    def fit(self, X, y=None) -> OneClassModel: ...
+    def score_samples(self, X) -> np.ndarray: ...
+    def decision_function(self, X) -> np.ndarray: ...  # > 0: anomalous
+    def predict(self, X) -> np.ndarray: ...
+    def describe(self, y=None) -> dict: ...  # what results.json records; y (true classes) for agreement scores
+    def item_columns(self, X, show_progress: bool = False) -> dict[str, np.ndarray]: ...  # test_scores.csv
+    def figures(self, folder, X_train, y_train, trained: bool = True) -> None: ...  # the model's own PNGs
+    def save(self, path, meta: dict | None = None) -> None: ...
 
 
 class SavedModel:

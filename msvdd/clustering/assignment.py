@@ -1,4 +1,4 @@
-"""Which sphere each training point trains towards, during Deep SVDD (the ``assign`` config group).
+"""Which sphere each training point trains towards, during Deep SVDD (the ``model/clustering/assign`` config group).
 
 ``fixed``: the pseudo-labels of the clustering stage, for the whole training (msvdd's default).
 ``nearest``: hard-EM re-assignment as in Deep Multi-sphere SVDD (Ghafoori & Leckie 2020): every

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from msvdd.errors import ConfigError
+from msvdd.model_file import OneClassModel
 from msvdd.run import toplevel
 from msvdd.run.checkpoint import checkpoint_settings, load_checkpoint
 from msvdd.run.groups import group_classes
@@ -31,7 +32,7 @@ class Job:
     cfg: DictConfig
     classes: list[int]
     dataset: object
-    model: object
+    model: OneClassModel
     method: str
     settings: dict
     trained_run: dict | None = None  # evaluating a checkpoint: the run that trained it

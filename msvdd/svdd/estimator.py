@@ -15,12 +15,12 @@ import time
 import numpy as np
 import torch
 
+import msvdd.svdd.checkpoint as checkpoint
+import msvdd.svdd.figures as svdd_figures
 from msvdd.clustering import NoClustering
 from msvdd.errors import ConfigError
 from msvdd.model_file import SavedModel
 from msvdd.networks import AutoEncoder
-from msvdd.svdd import checkpoint
-from msvdd.svdd import figures as svdd_figures
 from msvdd.svdd.embedding import as_images, embed
 from msvdd.svdd.objectives import OneClass, quantile_radii
 from msvdd.svdd.pretrain import pretrain_autoencoder
