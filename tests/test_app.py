@@ -34,8 +34,8 @@ def test_full_run_beats_chance_and_writes_everything(make_cfg, tmp_path, shared_
     for name in ("model.pt", "roc.png", "training.png", "embeddings_pca.png", "extremes.png"):
         assert (tmp_path / "run" / name).stat().st_size > 1000, name
     # finch and kmeans cluster in a space (UMAP of the input by default): its plot and its record
-    assert (tmp_path / "run" / "embeddings_space.png").exists() == (method in ("finch", "kmeans"))
-    if method in ("finch", "kmeans"):
+    assert (tmp_path / "run" / "embeddings_space.png").exists() == (method in ("svdd_finch", "svdd_kmeans"))
+    if method in ("svdd_finch", "svdd_kmeans"):
         space = record["clustering"]["space"]
         assert space["name"] == "umap" and space["source"] == "input" and space["seconds"] > 0
 

@@ -94,7 +94,7 @@ def test_same_seed_same_labels_and_auroc_with_umap_and_reassignment(make_cfg, tm
     first, second = run(cfg, tmp_path / "a"), run(cfg, tmp_path / "b")
     a, b = (json.loads((tmp_path / d / "results.json").read_text()) for d in "ab")
     assert first == second and a["cluster_sizes"] == b["cluster_sizes"] and a["ari"] == b["ari"]
-    labels = [torch.load(tmp_path / d / "model.pt", weights_only=True)["cluster_labels"] for d in "ab"]
+    labels = [torch.load(tmp_path / d / "model.pt", weights_only=True)["state"]["cluster_labels"] for d in "ab"]
     assert torch.equal(*labels)
     assert a["assignment"]["rule"] == "nearest" and len(a["assignment"]["moves"]) == 5
-    assert a["clustering"]["space"]["name"] == "umap" and a["settings"]["clustering_space"]["n_components"] == 10
+    assert a["clustering"]["space"]["name"] == "umap" and a["settings"]["model"]["clustering"]["space"]["n_components"] == 10
