@@ -244,3 +244,32 @@ def test_run_records_the_baseline_resumes_and_evaluates_its_checkpoint(make_cfg,
     assert changed != auroc  # another k is another job: rerun, not skipped
     evaluated = run(make_cfg("method=lof", f"ckpt_path={tmp_path / 'run' / 'model.pt'}"), tmp_path / "eval")
     assert evaluated == changed
+
+
+@pytest.fixture(scope="module")
+def wine_csv(tmp_path_factory):
+    """scikit-learn's bundled wine table as a user's CSV: classes 0 and 1 normal, class 2 the anomaly."""
+    from sklearn.datasets import load_wine
+
+    path = tmp_path_factory.mktemp("wine") / "wine.csv"
+    load_wine(as_frame=True).frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("method,extra", [("ae_recon", []), ("knn", ["features=pixels"]), ("lof", ["features=pixels"])])
+def test_baselines_on_a_table_score_every_test_row(make_cfg, tmp_path, wine_csv, method, extra):
+    cfg = make_cfg("dataset=table", f"dataset.path={wine_csv}", "dataset.label=target", "dataset.normal_classes=[0,1]",
+                   f"method={method}", *extra)
+    auroc = run(cfg, tmp_path / "run")
+    assert auroc > 0.8
+    scores = (tmp_path / "run" / "test_scores.csv").read_text().splitlines()
+    assert scores[0] == "name,score,outside,class,anomaly" and len(scores) - 1 == json.loads(
+        (tmp_path / "run" / "results.json").read_text())["n_test"]
+
+
+def test_pca_features_on_a_narrow_table_name_the_fix(make_cfg, tmp_path, wine_csv):
+    cfg = make_cfg("dataset=table", f"dataset.path={wine_csv}", "dataset.label=target", "dataset.normal_classes=[0,1]",
+                   "method=knn")
+    with pytest.raises(ConfigError, match=r"more than the data's 13 features \(.*features=pixels"):
+        run(cfg, tmp_path / "run")
+    assert not (tmp_path / "run" / "results.json").exists()

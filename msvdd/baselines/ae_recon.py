@@ -65,7 +65,7 @@ class AEReconstruction(Baseline):
             raise ConfigError("seed", self.seed, "an int")
 
     def fit(self, X, y=None) -> AEReconstruction:
-        X = _images(X)
+        X = _inputs(X)
         self.validate(X.shape[1:])
         t = time.perf_counter()
         gen = torch.Generator().manual_seed(self.seed)  # as DeepSVDD.fit: same weights, same cache entry
@@ -89,7 +89,7 @@ class AEReconstruction(Baseline):
     def score_samples(self, X) -> np.ndarray:
         if not hasattr(self, "network_"):
             raise RuntimeError("this AEReconstruction is not fitted yet: call fit(X) (or load(path)) first")
-        X = _images(X)
+        X = _inputs(X)
         device = next(self.network_.parameters()).device
         errors = [((self.network_(xb.to(device)) - xb.to(device)) ** 2).flatten(1).sum(1).cpu()
                   for xb in X.split(EVAL_BATCH)]
@@ -121,12 +121,13 @@ class AEReconstruction(Baseline):
         return model
 
 
-def _images(X) -> torch.Tensor:
+def _inputs(X) -> torch.Tensor:
     X = torch.as_tensor(X, dtype=torch.float32)
-    if X.ndim != 4:
-        raise ValueError(f"X must be a 4-D array of images (n, channels, height, width); got shape {tuple(X.shape)}")
+    if X.ndim < 2:  # images (n, C, H, W) for a LeNet, rows (n, d) for the MLP of tables: validate() checks the fit
+        raise ValueError(f"X must be a batch of images (n, channels, height, width) or of rows (n, features); "
+                         f"got shape {tuple(X.shape)}")
     as_matrix(X[:1])  # shape and emptiness checks of the other baselines
     bad = (~torch.isfinite(X.flatten(1))).any(1).sum().item()
     if bad:
-        raise ValueError(f"X has NaN or infinite values in {bad} images")
+        raise ValueError(f"X has NaN or infinite values in {bad} samples")
     return X

@@ -76,7 +76,8 @@ class PCAFeatures:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ConfigError("features.n_components", n, allowed)
         if n_pixels is not None and n > n_pixels:
-            raise ConfigError("features.n_components", n, allowed, f"more than the data's {n_pixels} features")
+            raise ConfigError("features.n_components", n, allowed, f"more than the data's {n_pixels} features "
+                              "(for a table's few columns, features=pixels gives the baselines the columns themselves)")
         if not isinstance(self.whiten, bool):
             raise ConfigError("features.whiten", self.whiten, "true or false")
 
