@@ -8,6 +8,7 @@ bonus.value + k) as ``app.py -m hparams_search=toy`` subprocesses.
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,7 +50,8 @@ def _cmd(tmp: Path, storage: str, *overrides: str, sweep: str = "sweep", report:
     ]
 
 
-def run_app(tmp: Path, storage: str, *overrides: str, **kw) -> str:
+def run_app(tmp: Path, storage: str, *overrides: str, code: int = 0, **kw) -> str:
+    """Run the toy search; ``code`` is the exit status it must end with (1: a trial failed)."""
     proc = subprocess.run(
         _cmd(tmp, storage, *overrides, **kw),
         check=False,
@@ -60,7 +62,7 @@ def run_app(tmp: Path, storage: str, *overrides: str, **kw) -> str:
         timeout=180,
     )
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out
+    assert proc.returncode == code, out
     return out
 
 
@@ -153,7 +155,7 @@ def test_concurrent_ask_over_budget_is_discarded_not_run():
     sweeper.spec = storage_spec("sqlite://")  # in-memory: no lock file
     study = optuna.create_study(storage=open_storage(sweeper.spec), direction="maximize")
     sweeper.study, sweeper.space = study, {}
-    sweeper._heartbeat = _Heartbeat(study, None, None, None, None)
+    sweeper._heartbeat = _Heartbeat(study, study._storage, None, None, None)
     real_ask = study.ask
     others = []
 
@@ -168,6 +170,55 @@ def test_concurrent_ask_over_budget_is_discarded_not_run():
     assert "discarded" in study.get_trials()[1].user_attrs
     study.tell(others[0], 1.0)
     assert sweeper._ask() is None  # budget (1) used by the other worker's trial
+
+
+def test_n_trials_counts_trials_that_ran_not_lost_ones():
+    from hydra_plugins.msvdd_optuna_sweeper.trials import budget_count
+
+    study = optuna.create_study()
+    for state, attrs in [
+        (TrialState.COMPLETE, {}),
+        (TrialState.FAIL, {"fail_reason": "ValueError: boom"}),  # its jobs failed: counts
+        (TrialState.FAIL, {}),  # stale: its worker died, no result
+        (TrialState.FAIL, {"lost": "lost: launcher error: TerminatedWorkerError"}),
+        (TrialState.PRUNED, {"discarded": "discarded before running"}),
+    ]:
+        study.add_trial(optuna.trial.create_trial(state=state, value=1.0 if state == TrialState.COMPLETE else None,
+                                                  user_attrs=attrs))
+    study.ask()  # running
+    assert budget_count(study.get_trials()) == 3
+
+
+def test_a_study_keeps_its_fixed_settings():
+    from msvdd.tuning.study_settings import FIXED_ATTR, StudySettingsError, check_fixed_settings
+
+    def check(study, *fixed, combos=([],)):
+        check_fixed_settings(study, list(fixed), list(combos), where="db", hint=lambda: "NEW")
+
+    study = optuna.create_study(study_name="s")
+    check(study, "hparams_search=toy", "train.epochs=1", "plots=false")
+    assert study.user_attrs[FIXED_ATTR]["overrides"] == {"hparams_search": "hparams_search=toy",
+                                                         "train.epochs": "train.epochs=1"}
+    check(study, "train.epochs=1", "hparams_search=toy", "plots=true", "threads=4", "paths.root_dir=/x")
+    with pytest.raises(StudySettingsError) as err:
+        check(study, "hparams_search=toy", "train.epochs=3", "dataset.normal_classes=[5]")
+    assert str(err.value) == (
+        "study 's' in db ran with other fixed settings: train.epochs=1 in the study, train.epochs=3 now; "
+        "dataset.normal_classes not set in the study, dataset.normal_classes=[5] now. Run it with the study's "
+        "settings, or start a new study: NEW")
+    with pytest.raises(StudySettingsError, match=r"average_over \[\] in the study, \[k=1; k=2\] now"):
+        check(study, "hparams_search=toy", "train.epochs=1", combos=(["k=1"], ["k=2"]))
+
+    legacy = optuna.create_study(study_name="old")  # stored before the settings were: read off its trials
+    from optuna.distributions import FloatDistribution
+
+    legacy.add_trial(optuna.trial.create_trial(
+        params={"x": 1.0}, distributions={"x": FloatDistribution(0, 4)}, value=1.0,
+        user_attrs={"overrides": ["hparams_search=toy", "train.epochs=1", "x=1.0"]}))
+    with pytest.raises(StudySettingsError, match="train.epochs=1 in the study, train.epochs=3 now"):
+        check(legacy, "hparams_search=toy", "train.epochs=3")
+    check(legacy, "hparams_search=toy", "train.epochs=1")
+    assert legacy.user_attrs[FIXED_ATTR]["overrides"]["train.epochs"] == "train.epochs=1"
 
 
 # ---------------------------------------------------------------------------- the study report
@@ -387,6 +438,7 @@ def test_failing_trials_are_recorded_and_study_goes_on(tmp_path):
         "hydra.sweeper.n_trials=8",
         "mode=choice(ok,fail,give_nan,give_none)",
         "opt=null,adam",
+        code=1,
     )
     trials = load(tmp_path / "f.db").trials
     assert len(trials) == 8 and len(TRIAL_LINE.findall(out)) == 8
@@ -404,6 +456,8 @@ def test_failing_trials_are_recorded_and_study_goes_on(tmp_path):
             assert "\n" not in t.user_attrs["fail_reason"]
     assert {t.state for t in trials} == {TrialState.COMPLETE, TrialState.FAIL}
     assert "FAIL (ValueError: toy failure" in out
+    failed = sum(t.state == TrialState.FAIL for t in trials)
+    assert f"msvdd: error: {failed} of 8 trials of study 'toy' failed" in out  # and the search exits 1
 
 
 @pytest.mark.slow
@@ -433,8 +487,9 @@ def test_average_over_runs_the_product_and_reports_the_mean(tmp_path):
 
 @pytest.mark.slow
 def test_killed_worker_trial_is_failed_by_heartbeat_not_counted_complete(tmp_path):
-    """Kill a worker mid-trial; on resume its RUNNING trial is marked FAIL (sqlite: Optuna's
-    heartbeat, re-queued once; journal: the plugin's own heartbeat, not retried)."""
+    """Kill a worker of another machine mid-trial; on resume its RUNNING trial is marked FAIL (sqlite:
+    Optuna's heartbeat, re-queued once; journal: the plugin's own heartbeat, not retried) and does not
+    use up n_trials: the study still gets its n_trials trials that ran."""
     cases = {"k.db": 1, "k.journal": 0}
     hb = ("hydra.sweeper.n_trials=2", "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.grace_period=1")
     workers = {}
@@ -445,7 +500,7 @@ def test_killed_worker_trial_is_failed_by_heartbeat_not_counted_complete(tmp_pat
             storage,
             *hb,
             f"hydra.sweeper.retry_stale_trials={retry}",
-            "sleep=60",
+            "sleep_first=60",
             f"marker_dir={marker}",
             log_name=f"{storage}.log",
             sweep=f"sweep-{storage}",
@@ -461,6 +516,7 @@ def test_killed_worker_trial_is_failed_by_heartbeat_not_counted_complete(tmp_pat
     for storage in cases:
         running = load(tmp_path / storage).trials
         assert [t.state for t in running] == [TrialState.RUNNING]
+        _as_if_on_another_machine(tmp_path / storage, running[0])  # only its heartbeat can tell it died
     time.sleep(2.2)  # > grace_period since the last heartbeat
 
     resumed = {
@@ -469,6 +525,8 @@ def test_killed_worker_trial_is_failed_by_heartbeat_not_counted_complete(tmp_pat
             storage,
             *hb,
             f"hydra.sweeper.retry_stale_trials={retry}",
+            "sleep_first=60",
+            f"marker_dir={tmp_path / f'started-{storage}'}",
             log_name=f"{storage}.resume.log",
             sweep=f"sweep-{storage}",
         )
@@ -482,9 +540,75 @@ def test_killed_worker_trial_is_failed_by_heartbeat_not_counted_complete(tmp_pat
     assert [t.state for t in sqlite_trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
     assert sqlite_trials[1].params == sqlite_trials[0].params
     assert sqlite_trials[1].system_attrs["retry_history"] == [0]
-    journal_trials = load(tmp_path / "k.journal").trials  # the stale trial uses up budget as a FAIL
-    assert [t.state for t in journal_trials] == [TrialState.FAIL, TrialState.COMPLETE]
+    journal_trials = load(tmp_path / "k.journal").trials  # the stale trial does not use up budget
+    assert [t.state for t in journal_trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
 
     from msvdd.reports.study import fail_reason
 
     assert "heartbeat" in fail_reason(journal_trials[0])
+
+
+def _as_if_on_another_machine(path: Path, trial) -> None:
+    """Make ``trial``'s worker look like a process of another host (where its pid cannot be checked)."""
+    storage = open_storage(storage_spec(str(path)), must_exist=True)
+    who = {"host": "elsewhere", "pid": 1, "trial": trial.number}
+    storage.set_trial_system_attr(trial._trial_id, "msvdd:process", who)  # trials.PROCESS_ATTR
+
+
+def _wait_for_marker(marker: Path, proc: subprocess.Popen, log: Path) -> Path:
+    deadline = time.time() + 60
+    while not (marker.is_dir() and any(marker.iterdir())):
+        assert proc.poll() is None and time.time() < deadline, log.read_text()
+        time.sleep(0.1)
+    (started,) = marker.iterdir()
+    return started
+
+
+@pytest.mark.slow
+def test_a_killed_sweeps_trial_is_failed_at_once_on_resume_and_not_counted(tmp_path):
+    """SIGKILL the sweep mid-trial and resume at once (long before the 60 s heartbeat goes stale): the
+    resume sees that the trial's process is gone, marks it FAIL, and runs n_trials trials besides."""
+    marker = tmp_path / "started"
+    args = ("hydra.sweeper.n_trials=2", "sleep_first=60", f"marker_dir={marker}")
+    proc = start_app(tmp_path, "k.db", *args, log_name="killed.log")
+    _wait_for_marker(marker, proc, tmp_path / "killed.log")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert [t.state for t in load(tmp_path / "k.db").trials] == [TrialState.RUNNING]
+
+    out = run_app(tmp_path, "k.db", *args, report=True)
+    assert "RUNNING trial(s) [0] FAIL" in out and "not counted toward n_trials" in out, out
+    assert "0 of n_trials=2 used" in out, out
+    trials = load(tmp_path / "k.db").trials
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
+    from msvdd.reports.study import fail_reason
+
+    assert f"its worker {socket.gethostname()}:{proc.pid} is gone" in fail_reason(trials[0])
+    assert "0,FAIL," in (tmp_path / "sweep" / "trials.csv").read_text()
+    assert "ran 0 trial(s)" in run_app(tmp_path, "k.db", *args)  # the study is full
+
+
+@pytest.mark.slow
+def test_a_killed_launcher_worker_loses_its_trial_the_search_says_so_and_a_resume_runs_it(tmp_path):
+    """SIGKILL the joblib worker that runs a trial: the trial is recorded FAIL (lost, not counted), the
+    search stops with one line and exit 1, and running the same command again fills n_trials."""
+    marker = tmp_path / "started"
+    joblib = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_trials=2", "sleep_first=60",
+              f"marker_dir={marker}")
+    proc = start_app(tmp_path, "w.db", *joblib, log_name="worker.log")
+    started = _wait_for_marker(marker, proc, tmp_path / "worker.log")
+    worker = int(started.name.split("-")[0])
+    assert worker != proc.pid
+    os.kill(worker, signal.SIGKILL)
+    assert proc.wait(timeout=120) == 1, (tmp_path / "worker.log").read_text()
+    log = (tmp_path / "worker.log").read_text()
+    assert "Traceback" not in log, log
+    (line,) = [x for x in log.splitlines() if x.startswith("msvdd: error:")]
+    assert line.startswith("msvdd: error: 1 of 1 trials of study 'toy' failed"), line
+    assert "lost: not counted toward n_trials" in log, log
+    trials = load(tmp_path / "w.db").trials
+    assert [t.state for t in trials] == [TrialState.FAIL]
+
+    run_app(tmp_path, "w.db", *joblib)
+    trials = load(tmp_path / "w.db").trials
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]

@@ -73,7 +73,8 @@ def test_optuna_search_on_joblib_records_the_failed_jobs_reason(tmp_path):
         "    average_over:\n      train.lr: [-1, 0.001]\n")
     proc = _msvdd(tmp_path, "-m", "hparams_search=fail_one", f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
                   "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 1, proc.stderr[-3000:]  # a search with a failed trial says so
+    assert "msvdd: error: 1 of 1 trials of study 'fail_one' failed" in proc.stderr
     import optuna
 
     (trial,) = optuna.load_study(study_name="fail_one", storage=f"sqlite:///{tmp_path / 'study.db'}").trials

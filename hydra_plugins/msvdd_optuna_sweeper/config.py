@@ -14,8 +14,8 @@ class MsvddOptunaSweeperConf:
     sampler: str = "tpe"
     # "maximize" | "minimize"
     direction: str = "maximize"
-    # TOTAL trials in the study (complete + failed + running, including those already stored):
-    # a resumed sweep only runs the remainder
+    # TOTAL trials in the study (complete + failed + running, including those already stored; a
+    # lost trial, whose worker was killed, does not count): a resumed sweep only runs the remainder
     n_trials: int = 20
     # trials launched per batch through hydra/launcher
     n_jobs: int = 1
@@ -44,8 +44,8 @@ class MsvddOptunaSweeperConf:
     # concurrent workers sharing a sweep dir never overwrite each other's jobs.  null: only when
     # hydra.sweep.subdir is Hydra's default ${hydra.job.num}; a custom subdir is kept
     trial_subdir: bool | None = None
-    # at the end, write trials.csv, best.yaml, best_experiment.yaml and plots into the sweep dir
-    # and log the best params (msvdd.reports.study.report)
+    # at the end, write trials.csv and (when there is a complete trial) best.yaml,
+    # best_experiment.yaml and plots into the sweep dir, and log the best params (msvdd.reports.study)
     report: bool = True
 
 

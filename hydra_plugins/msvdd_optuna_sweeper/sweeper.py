@@ -11,11 +11,18 @@ How a sweep runs
   Hydra jobs through the configured ``hydra/launcher``, ``n_jobs`` trials per batch, and is
   scored by the mean of its jobs' return values.
 * ``n_trials`` is the TOTAL size of the study.  Before each ask the trials in storage are
-  counted: COMPLETE + FAIL + RUNNING + WAITING (a FAIL trial that was re-queued by
-  ``retry_stale_trials`` is not counted twice; trials discarded as over-budget (PRUNED, see
-  below) are not counted).  Asking stops when the count reaches ``n_trials``.  So running the
-  same command again resumes the study (``load_if_exists=True``) and only runs the remainder;
-  raising ``n_trials`` extends it; failed trials use up budget like completed ones.
+  counted: COMPLETE + RUNNING + WAITING + the FAIL trials whose own jobs failed (user attr
+  ``fail_reason``).  Not counted: *lost* trials, recorded FAIL without a result (their worker
+  killed, the launcher broken, Ctrl-C; see ``budget_count`` in ``trials.py``), and trials
+  discarded as over-budget (PRUNED, see below).  Asking stops when the count reaches ``n_trials``.
+  So running the same command again resumes the study (``load_if_exists=True``) and only runs the
+  remainder, a lost trial's place included; raising ``n_trials`` extends it; trials that failed
+  use up budget like completed ones.
+* A study holds trials of one setting.  Its fixed overrides (command line and plain ``params``)
+  and ``average_over`` jobs are recorded when it is created (:mod:`msvdd.tuning.study_settings`);
+  a sweep of a stored study with other ones, or with another ``direction``, is refused in one line
+  naming what differs and the overrides of a new study.  The sweeper's own settings (``sampler``,
+  ``direction``, ``n_trials`` ...) are checked in ``setup``: one line naming the field, exit 2.
 * Several workers (processes, or machines sharing a database) may run the same study at once.
   "fail stale trials + count + ask" runs under an exclusive ``flock`` on a side file next to a
   SQLite/journal file, so workers on one machine never over-ask.  Without a local file
@@ -25,11 +32,15 @@ How a sweep runs
   PRUNED with user attr ``discarded``, never run, not counted).  That check alone already
   guarantees at most ``n_trials`` counted trials, and none is lost: a trial is only discarded
   when ``n_trials`` lower-numbered trials exist that all run.  The lock just avoids discards.
+* A killed worker: each asked trial records its process (system attr ``msvdd:process``: host,
+  pid namespace, pid, start time).  When a sweep starts and before each ask, a RUNNING trial whose
+  process was on this machine and is gone is marked FAIL at once, heartbeat or not (a resume right
+  after a SIGKILL does not wait for the grace period).  Workers of other machines are told by:
 * Heartbeat (``heartbeat_interval``, ``grace_period``): every RUNNING trial of this worker gets
   a heartbeat right after it is asked and then every ``heartbeat_interval`` s from a daemon
   thread, until it is told.  Before each ask, RUNNING trials whose last heartbeat is older than
   ``grace_period`` (default ``2 * heartbeat_interval``) are marked FAIL: a killed worker's trial
-  is never counted as complete, it counts as a failed trial, and with ``retry_stale_trials > 0``
+  is never counted as complete, it is lost (not counted), and with ``retry_stale_trials > 0``
   it is re-queued (WAITING, same params) via Optuna's ``RetryHeartbeatStaleTrialCallback``
   (``RetryFailedTrialCallback`` on older Optuna) and run by the next worker that asks.
   - RDB storages use Optuna's own heartbeat: ``RDBStorage(heartbeat_interval, grace_period,
@@ -40,13 +51,18 @@ How a sweep runs
     ``BaseHeartbeat``), so the same scheme is done with a trial system attr
     ``msvdd:heartbeat`` (a ``time.time()`` stamp; compare clocks if workers are on several
     machines) and ``set_trial_state_values(FAIL)`` + the same retry callback.
-  A stale-failed trial has no ``fail_reason`` (Optuna refuses attrs on finished trials); the
-  report labels it.  A worker whose own trial was failed meanwhile logs a warning on ``tell``.
+  A stale-failed trial has no ``fail_reason`` (Optuna refuses attrs on finished trials): the
+  sweeper stores its reason first (system attr ``msvdd:lost``) where it fails the trial itself; the
+  report labels the others.  A worker whose own trial was failed meanwhile logs a warning on ``tell``.
 * A trial whose job raised (``JobStatus.FAILED``; exception in ``JobReturn._return_value``), or
   returned None/NaN/a non-number, is told FAIL with user attr ``fail_reason`` (one line) and the
   study goes on.  Each trial also stores user attrs ``overrides`` (what it ran, without the
   ``average_over`` part), ``worker`` (host:pid), and with ``average_over``: ``average_over``
-  and ``values`` (per job).  One log line per trial.
+  and ``values`` (per job).  One log line per trial.  A launcher that breaks (a worker process
+  killed) loses its batch: those trials are told FAIL with user attr ``lost`` and the search stops.
+* Exit status: when a trial of this run failed or was lost, or the study ends with no complete
+  trial, the sweeper prints one line on stderr (``N of M trials of study 'S' failed ...``, then one
+  line per trial) and ``python -m msvdd`` exits 1 (:mod:`msvdd.tuning.failures`), as the grid sweeper.
 * Job directories: with ``trial_subdir: null`` (default) jobs go to
   ``<hydra.sweep.dir>/trial_<number>[/<i>]`` when ``hydra.sweep.subdir`` is Hydra's default
   ``${hydra.job.num}`` (which restarts at 0 in every invocation, so resumed or concurrent
@@ -56,8 +72,9 @@ How a sweep runs
   reproducible, a resumed study does not replay the samples of its first trials, and concurrent
   workers (different trial numbers) do not duplicate each other.  ``seed: null``: OS entropy.
 * At the end (``report: true``), :func:`msvdd.reports.study.report` (what ``python -m msvdd.study
-  show`` runs) writes ``trials.csv``, ``best.yaml``, ``best_experiment.yaml`` and the figures into
-  the sweep dir and logs the best params.
+  show`` runs) writes ``trials.csv`` and, when the study has what they need, ``best.yaml``,
+  ``best_experiment.yaml`` and the figures into the sweep dir; it logs the best params and names
+  the files it wrote and those it did not.
 """
 
 from __future__ import annotations
@@ -65,6 +82,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -76,6 +94,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from msvdd.tuning.search_space import SearchParam, expand_average_over, parse_search_space
 from msvdd.tuning.storage import StorageSpec, open_storage, storage_lock, storage_spec, unreadable
+from msvdd.tuning.study_settings import check_fixed_settings, new_study_hint
 
 from .trials import _Heartbeat, budget_count, one_line, superseded_numbers, value_or_reason
 
@@ -109,17 +128,11 @@ class MsvddOptunaSweeper(Sweeper):
     ) -> None:
         super().__init__()
         self.sampler_name = str(sampler).lower()
-        if self.sampler_name not in SAMPLERS:
-            raise ValueError(f"hydra.sweeper.sampler must be one of {SAMPLERS}, got '{sampler}'")
         self.direction = str(direction).lower()
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"hydra.sweeper.direction must be one of {DIRECTIONS}, got '{direction}'")
         self.n_trials = int(n_trials)
         self.n_jobs = int(n_jobs)
-        if self.n_trials < 0 or self.n_jobs < 1:
-            raise ValueError("hydra.sweeper.n_trials must be >= 0 and n_jobs >= 1")
-        if heartbeat_interval is not None and int(heartbeat_interval) < 0:
-            raise ValueError("hydra.sweeper.heartbeat_interval must be null or >= 0")
+        self._settings = {"sampler": sampler, "direction": direction, "n_trials": n_trials, "n_jobs": n_jobs,
+                          "heartbeat_interval": heartbeat_interval}
         self.storage = storage
         self.study_name = study_name
         self.seed = seed
@@ -143,10 +156,34 @@ class MsvddOptunaSweeper(Sweeper):
         self.combos: list[list[str]] = [[]]
         self._heartbeat: _Heartbeat | None = None
         self._use_trial_subdir = bool(trial_subdir)
+        self._failed: list[tuple[int, str, bool]] = []  # this run's trials without a value: number, why, lost
+        self._told = 0  # this run's trials told a result (discarded ones aside)
+        self._launcher_broke = False
+
+    def check_settings(self) -> None:
+        """The sweeper's own settings, as one line naming the field (a ConfigError: exit 2, no traceback).
+
+        Called from :meth:`setup`, not ``__init__``: Hydra's instantiate would wrap the error in its own lines.
+        """
+        from msvdd.errors import ConfigError
+
+        given = self._settings
+        if self.sampler_name not in SAMPLERS:
+            raise ConfigError("hydra.sweeper.sampler", given["sampler"], ", ".join(SAMPLERS))
+        if self.direction not in DIRECTIONS:
+            raise ConfigError("hydra.sweeper.direction", given["direction"], ", ".join(DIRECTIONS))
+        if self.n_trials < 0:
+            raise ConfigError("hydra.sweeper.n_trials", given["n_trials"], "an int >= 0 (the study's total)")
+        if self.n_jobs < 1:
+            raise ConfigError("hydra.sweeper.n_jobs", given["n_jobs"], "an int >= 1")
+        beat = given["heartbeat_interval"]
+        if beat is not None and int(beat) < 0:
+            raise ConfigError("hydra.sweeper.heartbeat_interval", beat, "null (off) or an int >= 0 (seconds)")
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
 
+        self.check_settings()
         self.hydra_context = hydra_context
         self.config = config
         self.launcher = Plugins.instance().instantiate_launcher(
@@ -278,11 +315,19 @@ class MsvddOptunaSweeper(Sweeper):
             from msvdd.errors import MsvddError, exit_with
 
             exit_with(err if isinstance(err, MsvddError) else unreadable(self.spec, err))
+        sweep_dir = Path(self.config.hydra.sweep.dir)
         if study.direction.name.lower() != self.direction:
-            raise ValueError(
-                f"study '{study_name}' in {self.spec} was created with direction "
-                f"{study.direction.name.lower()}, but hydra.sweeper.direction={self.direction}"
+            from msvdd.errors import ConfigError
+
+            stored = study.direction.name.lower()
+            raise ConfigError(
+                "hydra.sweeper.direction", self._settings["direction"],
+                f"{stored}, or a new study: {new_study_hint(storage, study_name, sweep_dir)}",
+                f"study '{study_name}' in {self.spec} was created to {stored}",
             )
+        with storage_lock(self.spec):  # the first worker records the study's settings, the others compare
+            check_fixed_settings(study, self.fixed, self.combos, where=str(self.spec),
+                                 hint=lambda: new_study_hint(storage, study_name, sweep_dir))
         self.study = study
         study.set_user_attr(
             "msvdd_search_space", {k: p.source.partition("=")[2] for k, p in self.space.items()}
@@ -293,11 +338,12 @@ class MsvddOptunaSweeper(Sweeper):
         self._use_trial_subdir = (
             subdir == "${hydra.job.num}" if self.trial_subdir is None else bool(self.trial_subdir)
         )
-        sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
 
         self._heartbeat = _Heartbeat(study, storage, self.heartbeat_interval, self.grace_period, retry)
+        with storage_lock(self.spec):
+            self._heartbeat.fail_stale()  # a killed worker's trial, before it is counted as used
         stored = study.get_trials(deepcopy=False)
         log.info(
             "study '%s' in %s: %d trial(s) stored, %d of n_trials=%d used; search space: %s%s",
@@ -324,21 +370,35 @@ class MsvddOptunaSweeper(Sweeper):
                         batch.append(trial)
                 except BaseException as e:  # e.g. Ctrl-C: do not leave asked trials RUNNING
                     for trial in batch:
-                        self._finish(
-                            trial, reason="interrupted" if isinstance(e, KeyboardInterrupt) else one_line(e)
-                        )
+                        self._finish(trial, reason=f"lost before it ran: {_why_lost(e)}", attr="lost")
                     raise
                 if not batch:
                     break
                 self._run_batch(batch)
                 ran += len(batch)
+                if self._launcher_broke:  # its trials are lost, not counted: asking on could never end
+                    break
         finally:
             self._heartbeat.stop()
 
         log.info("study '%s': this worker ran %d trial(s); storage: %s", study_name, ran, self.spec)
         if self.report:
             self._report(sweep_dir)
+        self._say_failures(study_name)
         return study
+
+    def _say_failures(self, study_name: str) -> None:
+        """A search in which a trial failed, or that has no result, ends with one line on stderr and exit 1."""
+        from optuna.trial import TrialState
+
+        from msvdd.tuning import failures
+
+        states = [t.state for t in self.study.get_trials(deepcopy=False)]
+        no_result = bool(states) and TrialState.COMPLETE not in states and TrialState.RUNNING not in states
+        failures.record(len(self._failed) or int(no_result))  # msvdd.app.main exits 1 (after Hydra's callbacks)
+        text = failures.search_summary(study_name, self._told, self._failed, states.count(TrialState.FAIL), no_result)
+        if text:
+            print(text, file=sys.stderr)
 
     def _report(self, sweep_dir: Path) -> None:
         try:
@@ -370,7 +430,7 @@ class MsvddOptunaSweeper(Sweeper):
                     warnings.filterwarnings("ignore", message=".*[Hh]eartbeat.*")
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                     trial = study.ask()
-                self._heartbeat.add(trial._trial_id)
+                self._heartbeat.add(trial._trial_id, trial.number)
                 trials = study.get_trials(deepcopy=False)
                 superseded = superseded_numbers(trials)
                 rank = budget_count([t for t in trials if t.number <= trial.number], superseded)
@@ -419,11 +479,16 @@ class MsvddOptunaSweeper(Sweeper):
             return
         try:
             results = self.launcher.launch(jobs, initial_job_idx=self.job_idx)
-        except BaseException as e:
-            why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"launcher error: {one_line(e)}"
+        except BaseException as e:  # the batch has no result: its trials are lost, not failed by their params
+            why = _why_lost(e)
             for trial, _ in slots:
-                self._finish(trial, reason=why)
-            raise
+                self._finish(trial, reason=f"lost: {why}", attr="lost")
+            if not isinstance(e, Exception):  # Ctrl-C, SystemExit
+                raise
+            log.error("the launcher failed on the jobs of trial(s) %s: %s; the search stops here",
+                      [trial.number for trial, _ in slots], why)
+            self._launcher_broke = True
+            return
         self.job_idx += len(jobs)
         position = 0
         for trial, count in slots:
@@ -460,10 +525,16 @@ class MsvddOptunaSweeper(Sweeper):
         attr: str = "fail_reason",
         attrs: dict[str, Any] | None = None,
     ) -> None:
-        """Tell the study; a result for a trial that another worker already failed is logged, not raised."""
+        """Tell the study; a result for a trial that another worker already failed is logged, not raised.
+
+        ``attr`` names the user attr that holds ``reason``: ``fail_reason`` (the trial's jobs failed: it
+        counts toward ``n_trials``), ``lost`` (no result: launcher broken, interrupted; not counted) or
+        ``discarded`` (over budget, never ran).
+        """
         from optuna.trial import TrialState
 
         assert self._heartbeat is not None
+        self._told += attr != "discarded"
         shown = " ".join(self.space[n].override(v) for n, v in trial.params.items() if n in self.space)
         try:
             for key, item in (attrs or {}).items():
@@ -480,15 +551,22 @@ class MsvddOptunaSweeper(Sweeper):
                 trial.number,
                 one_line(e),
             )
+            self._failed.append((trial.number, f"result not recorded ({one_line(e, 200)})", True))
             return
         finally:
             self._heartbeat.remove(trial._trial_id)
+        if reason is not None and attr != "discarded":
+            self._failed.append((trial.number, one_line(reason, 300), attr == "lost"))
         if reason is None:
             log.info("trial %d: value=%.6g  params: %s", trial.number, value, shown or "-")
         elif attr == "discarded":
             log.info("trial %d: %s", trial.number, reason)
         else:
             log.info("trial %d: FAIL (%s)  params: %s", trial.number, one_line(reason, 300), shown or "-")
+
+
+def _why_lost(err: BaseException) -> str:
+    return "interrupted" if isinstance(err, KeyboardInterrupt) else f"launcher error: {one_line(err)}"
 
 
 def _container(value: Any) -> dict[str, Any]:

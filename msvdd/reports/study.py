@@ -28,8 +28,9 @@ from typing import Any
 import pandas as pd
 
 from msvdd.files import write_atomic
+from msvdd.tuning.failures import lost_reason
 
-STALE_REASON = "no result recorded (the worker died or its heartbeat went stale)"
+STALE_REASON = "no result recorded (the worker died or its heartbeat went stale): lost, not counted toward n_trials"
 TRIALS_CSV, BEST_YAML, BEST_EXPERIMENT = "trials.csv", "best.yaml", "best_experiment.yaml"
 HISTORY_PNG, IMPORTANCES_PNG = "optimization_history.png", "param_importances.png"
 REPORT_FILES = (TRIALS_CSV, BEST_YAML, BEST_EXPERIMENT, HISTORY_PNG, IMPORTANCES_PNG)
@@ -52,8 +53,8 @@ def fail_reason(trial: Any, superseded: dict[int, int] | None = None) -> str:
     from optuna.trial import TrialState
 
     reason = trial.user_attrs.get("fail_reason") or trial.user_attrs.get("discarded") or ""
-    if trial.state == TrialState.FAIL and not reason:
-        reason = STALE_REASON
+    if trial.state == TrialState.FAIL and not reason:  # lost: the sweeper's note, else it went stale
+        reason = trial.user_attrs.get("lost") or lost_reason(trial) or STALE_REASON
     if superseded and trial.number in superseded:
         reason = f"{reason} (retried as trial {superseded[trial.number]})".strip()
     return reason

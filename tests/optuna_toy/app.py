@@ -2,6 +2,7 @@
 
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from omegaconf import DictConfig
 def main(cfg: DictConfig):
     if cfg.marker_dir:  # lets a test see that a trial has started (and kill the worker)
         Path(cfg.marker_dir).mkdir(parents=True, exist_ok=True)
+        first = not any(Path(cfg.marker_dir).iterdir())
         (Path(cfg.marker_dir) / f"{os.getpid()}-{time.time_ns()}").touch()
+        if first and cfg.sleep_first:  # the first trial waits to be killed; a resume runs the same settings
+            time.sleep(cfg.sleep_first)
     if cfg.barrier_dir:  # concurrency test: wait until `barrier_n` worker processes run a trial
         barrier = Path(cfg.barrier_dir)
         barrier.mkdir(parents=True, exist_ok=True)
@@ -36,3 +40,6 @@ def main(cfg: DictConfig):
 
 if __name__ == "__main__":
     main()
+    from msvdd.tuning import failures
+
+    sys.exit(1 if failures.failed_jobs() else 0)  # as msvdd.app: a search with a failed trial exits 1
