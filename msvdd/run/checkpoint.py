@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 from msvdd.errors import ConfigError
 from msvdd.model_file import load_model
 from msvdd.run.settings import run_settings
+from msvdd.run.typed import is_typed, typed_keys
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,14 @@ def load_checkpoint(path, input_shape) -> tuple[object, dict]:
 
 def checkpoint_settings(cfg: DictConfig, dataset_name: str, trained_run: dict) -> dict:
     """The settings an evaluation records: the checkpoint's own (network, training, the model's options),
-    with the command line's data. Command-line settings that the checkpoint overrides are named in a warning."""
+    with the command line's data. Settings the user typed (or, outside Hydra's app, any the caller's config
+    gives) that the checkpoint overrides are named in a warning; defaults nobody typed are not."""
     given = run_settings(cfg, dataset_name)
     data = {k: given[k] for k in ("dataset", "dataset_options", "group")}
     own = dict(trained_run.get("settings") or {})
-    mine, theirs = _flat(given), _flat(own)
-    ignored = sorted(k for k in mine.keys() & theirs.keys() if k.split(".")[0] not in data and mine[k] != theirs[k])
+    mine, theirs, typed = _flat(given), _flat(own), typed_keys()
+    ignored = sorted(k for k in mine.keys() & theirs.keys() if k.split(".")[0] not in data and mine[k] != theirs[k]
+                     and (typed is None or is_typed(k, typed)))
     if ignored:
         log.warning("ckpt_path: the checkpoint's own settings are used and recorded; ignoring the command line's %s",
                     ", ".join(f"{k}={mine[k]!r} (checkpoint: {theirs[k]!r})" for k in ignored))

@@ -18,11 +18,12 @@ from threadpoolctl import threadpool_limits
 
 from msvdd.errors import ConfigError
 from msvdd.model_file import OneClassModel
-from msvdd.run import toplevel
+from msvdd.run import keys, numbers, toplevel
 from msvdd.run.checkpoint import checkpoint_settings, load_checkpoint
 from msvdd.run.groups import group_classes
 from msvdd.run.settings import run_settings
 from msvdd.run.sizing import check_required, explain_size, size_network
+from msvdd.run.typed import typed_keys
 
 
 @dataclass
@@ -44,7 +45,9 @@ class Job:
 
 def compose(cfg: DictConfig) -> Job:
     """The job ``cfg`` describes; ConfigError (one line) for anything a user must fix first."""
-    toplevel.check(cfg)
+    toplevel.check(cfg)  # unknown keys at every depth, then values: nothing is built or read before
+    keys.check(cfg)
+    numbers.check(cfg)
     classes = normal_classes(cfg)
     dataset = instantiate(cfg.dataset, normal_classes=classes)
     if isinstance(classes, int):  # a bare int is one class: recorded as the list the dataset made of it
@@ -71,9 +74,15 @@ def apply_process_settings(cfg: DictConfig) -> None:
 
 
 def normal_classes(cfg: DictConfig) -> list[int]:
-    """dataset.normal_classes, or the classes of the group addressed by (group.size, group.index)."""
+    """dataset.normal_classes, or the classes of the group addressed by (group.size, group.index); never both
+    typed on one command line (the group would win in silence)."""
     check_required(cfg.dataset)
     g = cfg.group
+    if g.size is not None and "dataset.normal_classes" in (typed_keys() or ()):
+        typed = cfg.dataset.normal_classes
+        typed = list(typed) if OmegaConf.is_list(typed) else typed
+        raise ConfigError("group.size", g.size, "one of them (group.size=null to run the classes typed)",
+                          f"given with dataset.normal_classes={typed}: both say which classes are normal")
     if g.size is None:  # a list, a bare int, null or a typo: the dataset checks it as typed (never list("abc"))
         value = cfg.dataset.normal_classes
         return list(value) if OmegaConf.is_list(value) else value

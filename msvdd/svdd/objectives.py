@@ -13,7 +13,7 @@ from msvdd.errors import ConfigError
 
 
 def _check_nu(nu) -> float:
-    if not isinstance(nu, (int, float)) or not 0 < nu <= 1:
+    if isinstance(nu, bool) or not isinstance(nu, (int, float)) or not 0 < nu <= 1:  # NaN fails 0 < nu
         raise ConfigError("objective.nu", nu, "a number in (0, 1]")
     return float(nu)
 
@@ -47,7 +47,7 @@ class SoftBoundary:
 
     def __init__(self, nu: float = 0.1, warm_up_epochs: int = 10):
         self.nu = _check_nu(nu)
-        if not isinstance(warm_up_epochs, int) or warm_up_epochs < 0:
+        if isinstance(warm_up_epochs, bool) or not isinstance(warm_up_epochs, int) or warm_up_epochs < 0:
             raise ConfigError("objective.warm_up_epochs", warm_up_epochs, "an int >= 0")
         self.warm_up_epochs = warm_up_epochs
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -33,17 +34,17 @@ class TrainSettings:
     cuda_graphs: bool = False  # replay full batches from a captured CUDA graph (GPU only; msvdd/steps.py)
 
     def __post_init__(self):
-        self.milestones = [int(m) for m in self.milestones or []]
         n = self.name
+        self.milestones = _epochs(f"{n}.milestones", self.milestones)
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"{n}.optimizer", self.optimizer, ", ".join(OPTIMIZERS))
         for key in ("epochs", "batch_size"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{n}.{key}", value, "a positive int")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or self.lr <= 0:
+        if not _finite(self.lr) or self.lr <= 0:
             raise ConfigError(f"{n}.lr", self.lr, "a positive number")
-        if not isinstance(self.weight_decay, (int, float)) or self.weight_decay < 0:
+        if not _finite(self.weight_decay) or self.weight_decay < 0:
             raise ConfigError(f"{n}.weight_decay", self.weight_decay, "a number >= 0")
         if not isinstance(self.cuda_graphs, bool):
             raise ConfigError(f"{n}.cuda_graphs", self.cuda_graphs, "true or false")
@@ -71,6 +72,30 @@ class TrainSettings:
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
+
+
+def _finite(value) -> bool:
+    """A real number, not a bool, NaN or infinite (``nan <= 0`` is false: a comparison alone lets NaN through)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _epochs(field: str, value) -> list[int]:
+    """Milestones as a list of positive epoch numbers (null: none; a bare number: a list of one)."""
+    if value is None:
+        return []
+    listed = isinstance(value, Sequence) and not isinstance(value, str)
+    items = list(value) if listed else [value]
+    epochs = []
+    for m in items:
+        try:
+            number = float(m) if isinstance(m, (int, float, str)) and not isinstance(m, bool) else math.nan
+        except ValueError:  # "abc"
+            number = math.nan
+        if not (math.isfinite(number) and number == int(number) and number >= 1):
+            raise ConfigError(field, items if listed else value, "a list of positive epoch numbers, e.g. [50], "
+                              "or [] for none", "not a list of epoch numbers")
+        epochs.append(int(number))
+    return epochs
 
 
 def _cuda_present(device: str) -> bool:
