@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from msvdd.errors import MsvddError, OutputError, exit_with, portable
-from msvdd.run import retired
+from msvdd.run import hydra_errors, retired
 
 log = logging.getLogger("msvdd")
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOTDIR, errno.EISDIR}
@@ -59,33 +59,45 @@ def main() -> None:
 
     Hydra prints a traceback for errors outside the job (its own writes into the run folder on a
     full disk, say); with HYDRA_FULL_ERROR it re-raises them instead, and those a user can fix end
-    here as one line with exit 2. Hydra's config errors keep Hydra's message; bugs keep their traceback.
+    here as one line with exit 2, as do Hydra's errors about the command line (msvdd.run.hydra_errors:
+    a misspelled key, an option that does not exist). Bugs keep their traceback. Ctrl-C is one line, exit 130.
     """
     try:
         retired.check(sys.argv[1:])  # an old spelling: the new one, before Hydra's longer error
     except MsvddError as err:
         exit_with(err)
-    if os.environ.get("HYDRA_FULL_ERROR") == "1":  # the user asked for full tracebacks
-        hydra_main()
-    else:
-        os.environ["HYDRA_FULL_ERROR"] = "1"
-        try:
-            hydra_main()
-        except Exception as err:  # noqa: BLE001 - sorted below
-            mine = user_error(err)
-            if mine is not None:
-                exit_with(mine)
-            if isinstance(err, CompactHydraException):  # as Hydra prints it
-                cause = err.__cause__ if isinstance(err.__cause__, OmegaConfBaseException) else None
-                print(str(err) + (f"\n{cause}" if cause else ""), file=sys.stderr)
-                raise SystemExit(1) from None
-            raise
-        finally:
-            os.environ.pop("HYDRA_FULL_ERROR", None)
+    try:
+        _main()
+    except KeyboardInterrupt:
+        sweep = any(a in ("-m", "--multirun") for a in sys.argv[1:])
+        print("msvdd: interrupted (Ctrl-C): " + ("complete jobs are kept; run the same command again to resume"
+              if sweep else "the run stopped before results.json was written; run it again to start over"),
+              file=sys.stderr)
+        raise SystemExit(130) from None
     from msvdd.tuning import failures
 
     if failures.failed_jobs():  # recorded and listed, one line each, by the grid sweeper
         raise SystemExit(1)
+
+
+def _main() -> None:
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":  # the user asked for full tracebacks
+        hydra_main()
+        return
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        hydra_main()
+    except Exception as err:  # noqa: BLE001 - sorted below
+        mine = user_error(err) or hydra_errors.as_user_error(err)
+        if mine is not None:
+            exit_with(mine)
+        if isinstance(err, CompactHydraException):  # as Hydra prints it
+            cause = err.__cause__ if isinstance(err.__cause__, OmegaConfBaseException) else None
+            print(str(err) + (f"\n{cause}" if cause else ""), file=sys.stderr)
+            raise SystemExit(1) from None
+        raise
+    finally:
+        os.environ.pop("HYDRA_FULL_ERROR", None)
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
@@ -96,6 +108,9 @@ def hydra_main(cfg: DictConfig) -> float:
     sweep_job = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         return run(cfg, hydra_cfg.runtime.output_dir)
+    except KeyboardInterrupt:
+        log.error("interrupted (Ctrl-C): no results.json was written for this run")  # app.log says why it ended
+        raise
     except Exception as err:  # noqa: BLE001 - sorted below: a user's error, or a bug with its traceback
         mine = user_error(err)
         if mine is None:
