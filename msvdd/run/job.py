@@ -15,6 +15,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from msvdd.reports.results import read_complete
+from msvdd.run import places
 from msvdd.run.compose import apply_process_settings, compose
 from msvdd.run.folder_lock import own_folder
 from msvdd.run.metrics import test_metrics
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 def run(cfg: DictConfig, out_dir: str | Path) -> float:
     """Train and evaluate one configuration; returns the test AUROC (what sweepers optimise)."""
     out = Path(out_dir)
+    places.check(cfg, {"output_dir": str(out)})  # never inside the data (Hydra's app checked before it wrote)
     out.mkdir(parents=True, exist_ok=True)
     with own_folder(out):  # no other live run writes here meanwhile
         return _run(cfg, out)

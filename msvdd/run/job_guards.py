@@ -1,7 +1,8 @@
 """Hydra callbacks (``hydra.callbacks`` in conf/hydra/default.yaml): what must happen around jobs.
 
-* :class:`OutputCheck`: the run or sweep folder must be writable before Hydra creates it, else
-  Hydra's own ``mkdir`` ends in a traceback; here it is msvdd's one line and exit 2.
+* :class:`OutputCheck`: before Hydra creates the run or sweep folder (and writes ``.hydra/`` and
+  ``app.log`` in it), every output must lie outside the input data (msvdd.run.places) and the folder
+  must be writable, else Hydra's own ``mkdir`` ends in a traceback; here it is msvdd's one line and exit 2.
 * :class:`StopWithSweep`: a sweep job in a worker process the sweep started (joblib,
   submitit_local) stops when the sweep's main process is gone (killed), instead of training on
   for hours unseen. Cluster jobs (submitit_slurm) are left alone.
@@ -19,7 +20,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from msvdd.errors import OutputError, exit_with
+from msvdd.errors import MsvddError, OutputError, exit_with
+from msvdd.run import places
 
 log = logging.getLogger("msvdd")
 SWEEP_PID = "MSVDD_SWEEP_PID"  # set by the sweep's main process, inherited by its workers
@@ -45,9 +47,11 @@ class OutputCheck(Callback):
 
     @staticmethod
     def _check(config: DictConfig, key: str, what: str) -> None:
+        folder = OmegaConf.select(config, key)
         try:
-            check_writable(OmegaConf.select(config, key), what)
-        except OutputError as err:
+            places.check(config, {key: folder})  # before anything is created
+            check_writable(folder, what)
+        except MsvddError as err:
             exit_with(err)
 
 
