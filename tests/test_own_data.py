@@ -12,6 +12,8 @@ from own_files import (
     digit_arrays,
     digit_images,
     digit_table,
+    huge_png,
+    make_read_only,
     save_png,
     snapshot,
     write_class_folder,
@@ -116,6 +118,29 @@ def test_image_cache_notices_a_changed_file(tmp_path):
     after = Folder(tmp_path / "data", cache_dir=tmp_path / "cache").load()
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 2
     assert not torch.equal(before.x_train[0], after.x_train[0])
+
+
+def test_a_read_only_image_cache_is_read_and_never_fails_the_run(split_folder, tmp_path, monkeypatch, caplog):
+    import logging
+
+    shared = tmp_path / "shared"
+    first = Folder(split_folder, cache_dir=shared).load()  # an entry made by someone who could write
+    other = Folder(split_folder, cache_dir=tmp_path / "empty", image_size=16)
+    (tmp_path / "empty").mkdir()
+    for folder in (shared, tmp_path / "empty"):
+        make_read_only(folder, monkeypatch)
+    before = snapshot(tmp_path)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded although cached")
+
+    with monkeypatch.context() as m:
+        m.setattr(image_cache_module, "decode_images", no_decoding)
+        assert torch.equal(Folder(split_folder, cache_dir=shared).load().x_train, first.x_train)  # read
+    with caplog.at_level(logging.WARNING, logger="msvdd.data.image_cache"):
+        assert other.load().x_train.shape[-1] == 16  # decoded, not stored, a warning
+    assert any("cannot be written" in r.message and "empty" in r.message for r in caplog.records)
+    assert snapshot(tmp_path) == before
 
 
 def test_arrays_npz_npy_and_channels_last(npz_file, tmp_path):
@@ -246,9 +271,66 @@ def _arrays_without_anomalies(root):
 
 
 def _ten_pixel_images(root):
-    for i, d in enumerate(["train", "test/good", "test/bad"]):
+    for i, d in enumerate(["train", "train", "test/good", "test/bad"]):
         save_png(root / d / f"{i}.png", np.full((10, 10), 20 * i, np.uint8))
     return root
+
+
+def _one_training_image(root):
+    x, _ = digit_images()
+    for i, d in enumerate(["train", "test/good", "test/good", "test/bad"]):
+        save_png(root / d / f"{i}.png", x[i])
+    return root
+
+
+def _two_images_per_class(root):  # test_size takes one of each: one normal training image is left
+    x, _ = digit_images()
+    for i, d in enumerate(["a", "a", "b", "b"]):
+        save_png(root / d / f"{i}.png", x[i])
+    return root
+
+
+def _bomb(root):
+    _one_training_image(root)
+    save_png(root / "train" / "second.png", digit_images()[0][9])
+    huge_png(root / "train" / "huge.png")
+    return root
+
+
+def _header_only(root):
+    digit_table().head(0).to_csv(root / "t.csv", index=False)
+    return root / "t.csv"
+
+
+def _three_rows(root):
+    digit_table().head(3).assign(digit=[0, 0, 1]).to_csv(root / "t.csv", index=False)
+    return root / "t.csv"
+
+
+def _npz(root, **arrays):
+    a = digit_arrays()
+    a["y_test"] = (a["labels_test"] == 7).astype(np.int64)
+    a = {k: v for k, v in {**a, **arrays}.items() if v is not None}
+    np.savez(root / "a.npz", **a)
+    return root / "a.npz"
+
+
+def _random_bytes(root):
+    (root / "a.npz").write_bytes(np.random.default_rng(0).bytes(4096))
+    return root / "a.npz"
+
+
+def _objects(root):
+    a = digit_arrays()
+    np.savez(root / "a.npz", x_train=a["x_train"], x_test=np.array([object()] * 3, dtype=object))
+    return root / "a.npz"
+
+
+N_TEST = len(digit_arrays()["x_test"])
+
+
+def _arrays(make, *overrides):
+    return lambda r: ["dataset=arrays", f"dataset.path={make(r)}", *overrides]
 
 
 BAD = [  # (make the data under root -> dataset overrides, field, words of the message)
@@ -280,7 +362,39 @@ BAD = [  # (make the data under root -> dataset overrides, field, words of the m
     (lambda r: ["dataset=table", f"dataset.path={_csv(r, lambda df: None)}", "dataset.label=digit",
                 "dataset.normal_classes=[0]", "group.size=2"], "group.size", "a fixed class list"),
     (lambda r: ["dataset=folder", f"dataset.path={_no_normal_test(r)}", "dataset.cache_dir=" + str(r / "c")],
-     "dataset.cache_dir", "never writes into the data folder"),
+     "dataset.cache_dir", "never writes into"),
+    # issue 19: tracebacks before, one line now
+    (lambda r: ["dataset=folder", f"dataset.path={_one_training_image(r)}"], "dataset.path",
+     "train/ holds only 1 image (train/0.png)"),
+    (lambda r: ["dataset=folder", f"dataset.path={_two_images_per_class(r)}", "dataset.normal_classes=[a]"],
+     "dataset.test_size", "only 1 normal image left for training"),
+    (lambda r: ["dataset=folder", f"dataset.path={_bomb(r)}"], "dataset.path",
+     "huge.png': too large to decode (400000000 pixels)"),
+    (lambda r: ["dataset=table", f"dataset.path={_three_rows(r)}", "dataset.label=digit",
+                "dataset.normal_classes=[0]"], "dataset.path", "only 1 normal row left for training"),
+    (_arrays(lambda r: _npz(r, labels_test=None), "dataset.normal_classes=[0]"), "dataset.normal_classes",
+     "drops y_train's classes [1] from training, but y_test"),
+    (_arrays(lambda r: _npz(r, labels_test=None), "dataset.normal_classes=[0,42]"), "dataset.normal_classes",
+     "not in the data: [42]; allowed: class ids of y_train: [0, 1]"),
+    (_arrays(lambda r: _npz(r, y_test=None), "dataset.normal_classes=[0,42]"), "dataset.normal_classes",
+     "not in the data: [42]"),
+    (_arrays(lambda r: _npz(r, y_train=None, labels_test=None), "dataset.normal_classes=[0]"),
+     "dataset.normal_classes", "hold no class ids"),
+    (_arrays(lambda r: _npz(r, y_test=np.ones(N_TEST, int)), "dataset.normal_classes=[0,1]"),
+     "dataset.normal_classes", "y_test disagrees with labels_test"),
+    (_arrays(lambda r: _npz(r, x_train=digit_arrays()["x_train"][:1], y_train=np.zeros(1, int))), "dataset.path",
+     "only 1 normal image left for training"),
+    # issue 19: misleading messages before
+    (lambda r: ["dataset=table", f"dataset.path={_header_only(r)}", "dataset.label=digit",
+                "dataset.normal_classes=[0]"], "dataset.path", "no rows, only the header of 65 columns"),
+    (_arrays(lambda r: _npz(r, x_train=digit_arrays()["x_train"].reshape(-1, 64))), "dataset.path",
+     "a.npz': x_train has shape [247, 64]"),
+    (_arrays(lambda r: _npz(r, y_test=np.full(N_TEST, 2))), "dataset.path",
+     "a.npz': y_test holds [2]"),
+    (_arrays(_random_bytes), "dataset.path", "a.npz': it is not a NumPy file"),
+    (_arrays(_objects), "dataset.path", "holds pickled Python objects, which msvdd never loads"),
+    (lambda r: ["dataset=folder", f"dataset.path={_two_images_per_class(r)}", "dataset.layout=classes"],
+     "dataset.normal_classes", "dataset.normal_classes=None: not set"),
 ]
 
 
@@ -297,6 +411,22 @@ def test_bad_own_data_is_one_line_before_training(make_cfg, tmp_path, make, fiel
     assert "\n" not in message
     assert not (tmp_path / "run" / "results.json").exists() and not (tmp_path / "run" / "model.pt").exists()
     assert snapshot(data_dir) == before
+
+
+@pytest.mark.parametrize("make", [_one_training_image, _bomb])
+def test_cli_exit_code_2_and_one_line_for_bad_images(make, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    data = make(tmp_path / "data")
+    proc = subprocess.run([sys.executable, "-m", "msvdd", "dataset=folder", f"dataset.path={data}",
+                           f"paths.root_dir={tmp_path / 'out'}"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]  # one line, no traceback
+    assert proc.stderr.startswith(f"msvdd: error: dataset.path='{data}")
 
 
 def test_cli_exit_code_2_for_a_missing_folder(tmp_path):

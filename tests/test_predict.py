@@ -14,7 +14,7 @@ import pytest
 from conftest import CONF, QUICK
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from own_files import digit_arrays, digit_table, save_png, snapshot, write_split_folder
+from own_files import digit_arrays, digit_table, huge_png, save_png, snapshot, write_split_folder
 
 from msvdd.baselines import KNNDetector
 from msvdd.predict import main
@@ -147,6 +147,21 @@ def _npz_wrong_shape(d):
     return d / "w.npz"
 
 
+def _npz_flat(d):
+    np.savez(d / "w2.npz", x=np.zeros((4, 64), np.uint8))
+    return d / "w2.npz"
+
+
+def _random_npz(d):
+    (d / "r.npz").write_bytes(np.random.default_rng(0).bytes(2048))
+    return d / "r.npz"
+
+
+def _header_only(d):
+    digit_table().head(0).to_csv(d / "h.csv", index=False)
+    return d / "h.csv"
+
+
 def _text_file(d):
     (d / "model.pt").write_text("not a model")
     return d / "model.pt"
@@ -163,6 +178,13 @@ BAD = [  # (model: folder|table, args from the tmp dir, field, words)
     ("folder", lambda d, m: [m, str(_csv_without(d, "p3"))], "INPUT", "not an image"),
     ("folder", lambda d, m: [m, str(_npz_wrong_shape(d))], "INPUT", "shape [1, 16, 16]"),
     ("table", lambda d, m: [m, str(_csv_without(d, "p3"))], "INPUT", "missing columns ['p3']"),
+    # issue 19: the model's columns are what is allowed, not the input's (which lack p3)
+    ("table", lambda d, m: [m, str(_csv_without(d, "p3"))], "INPUT",
+     "allowed: the model's feature columns ['p0', 'p1', 'p2', 'p3', 'p4'"),
+    ("table", lambda d, m: [m, str(_header_only(d))], "INPUT", "no rows, only the header"),
+    ("folder", lambda d, m: [m, str(huge_png(d / "huge.png"))], "INPUT", "huge.png': too large to decode"),
+    ("folder", lambda d, m: [m, str(_random_npz(d))], "INPUT", "r.npz': it is not a NumPy file"),
+    ("folder", lambda d, m: [m, str(_npz_flat(d))], "INPUT", "w2.npz': x has shape [4, 64]"),
     ("table", lambda d, m: [m, str(_csv_nan(d))], "INPUT", "2 rows hold NaN"),
     ("table", lambda d, m: [m, str(_csv_nan(d)), "--threshold-quantile", "1.5"], "--threshold-quantile",
      "allowed: a number in (0, 1)"),

@@ -4,6 +4,8 @@ Arrays: ``x_train`` (n, H, W) or (n, H, W, C) normal images; optional ``y_train`
 normal images, for the oracle variant and the ARI); ``x_test``; and ``y_test`` (0 normal / 1 anomaly) or
 ``labels_test`` (class ids) with ``dataset.normal_classes`` naming the normal ids. With ``normal_classes``
 and ``y_train`` the training images of other classes are dropped, so a whole labelled dataset works too.
+``normal_classes`` must name ids of ``y_train`` or ``labels_test``, and with ``y_test`` (no class ids) it
+may not drop a class of ``y_train``: y_test would still count that class's test images normal.
 Integer images are scaled by 255, float ones are taken as they are (GCN does not depend on the scale).
 """
 
@@ -15,49 +17,101 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from msvdd.data.own import OwnDataset, check_test_split, existing_path, one_class_images
+from msvdd.data.own import OwnDataset, check_test_split, check_train_size, existing_path, one_class_images
 from msvdd.errors import ConfigError
 
 KEYS = ("x_train", "y_train", "x_test", "y_test", "labels_test")
 ALLOWED = "an .npz file, or a folder of .npy files, with x_train, x_test and y_test or labels_test"
 
 
+NPY_MAGIC, ZIP_MAGICS = b"\x93NUMPY", (b"PK\x03\x04", b"PK\x05\x06")  # .npy header; .npz is a zip
+
+
 def read_arrays(path: Path, field: str = "dataset.path") -> dict[str, np.ndarray]:
-    """The arrays of an .npz file, or of the .npy files in a folder, by name (no pickled objects)."""
-    try:
-        if path.is_dir():
-            return {p.stem: np.load(p, allow_pickle=False) for p in sorted(path.glob("*.npy"))}
-        if path.suffix == ".npy":
-            return {"x": np.load(path, allow_pickle=False)}
-        with np.load(path, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        reason = " ".join(str(err).split())[:200]
-        raise ConfigError(field, str(path), ALLOWED, f"cannot read the arrays ({reason})") from None
+    """The arrays of an .npz file, or of the .npy files in a folder, by name (no pickled objects).
+
+    A file that is no NumPy file at all, or one holding pickled objects, is said to be so in one line
+    (numpy's own message for both is advice about ``allow_pickle``, which msvdd never sets)."""
+    files = sorted(path.glob("*.npy")) if path.is_dir() else [path]
+    out = {}
+    for file in files:
+        what = file.name if path.is_dir() else "it"
+        try:
+            with open(file, "rb") as f:
+                head = f.read(6)
+        except OSError as err:
+            raise ConfigError(field, str(path), ALLOWED, f"cannot read {what} ({err.strerror})") from None
+        if head != NPY_MAGIC and head[:4] not in ZIP_MAGICS:
+            raise ConfigError(field, str(path), ALLOWED, f"{what} is not a NumPy file (neither .npy nor .npz data)")
+        try:
+            if path.is_dir():
+                out[file.stem] = np.load(file, allow_pickle=False)
+            elif head == NPY_MAGIC:
+                out["x"] = np.load(file, allow_pickle=False)
+            else:
+                with np.load(file, allow_pickle=False) as npz:
+                    out.update({k: npz[k] for k in npz.files})
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            if "allow_pickle" in str(err):
+                raise ConfigError(field, str(path), ALLOWED + " (numbers only)", f"{what} holds pickled Python "
+                                  "objects, which msvdd never loads: save numeric arrays") from None
+            reason = " ".join(str(err).split())[:200]
+            raise ConfigError(field, str(path), ALLOWED, f"cannot read the arrays of {what} ({reason})") from None
+    return out
 
 
-def as_image_batch(x: np.ndarray, key: str, field: str = "dataset.path") -> tuple[torch.Tensor, float]:
-    """(n, H, W[, C]) numbers -> (n, C, H, W) tensor and the value that maps to 1 (255 for integers)."""
+def as_image_batch(x: np.ndarray, key: str, field: str = "dataset.path",
+                   source: str | None = None) -> tuple[torch.Tensor, float]:
+    """(n, H, W[, C]) numbers -> (n, C, H, W) tensor and the value that maps to 1 (255 for integers).
+
+    Errors name ``source`` (the file the array came from; ``key`` where not given) and the array."""
+    value = key if source is None else source
     if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[3] not in (1, 3)):
-        raise ConfigError(field, key, "images of shape (n, H, W) or (n, H, W, C) with C = 1 or 3",
+        raise ConfigError(field, value, "images of shape (n, H, W) or (n, H, W, C) with C = 1 or 3",
                           f"{key} has shape {list(x.shape)}")
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
-        raise ConfigError(field, key, "integer or float numbers", f"{key} holds {x.dtype} values")
+        raise ConfigError(field, value, "integer or float numbers", f"{key} holds {x.dtype} values")
     if len(x) == 0:
-        raise ConfigError(field, key, "at least one image", f"{key} is empty")
+        raise ConfigError(field, value, "at least one image", f"{key} is empty")
     if np.issubdtype(x.dtype, np.floating):
         bad = int((~np.isfinite(x.reshape(len(x), -1))).any(axis=1).sum())
         if bad:
-            raise ConfigError(field, key, "finite numbers", f"{bad} images of {key} hold NaN or infinite values")
+            raise ConfigError(field, value, "finite numbers", f"{bad} images of {key} hold NaN or infinite values")
     images = torch.from_numpy(np.array(x if x.ndim == 4 else x[..., None]).transpose(0, 3, 1, 2).copy())
     return images, 255.0 if np.issubdtype(x.dtype, np.integer) else 1.0
 
 
-def _labels(arrays, key, n, field) -> np.ndarray:
+def _labels(arrays, key, n, field, source) -> np.ndarray:
     y = np.asarray(arrays[key])
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-        raise ConfigError(field, key, f"{n} integer labels, one per image", f"{key} is {y.dtype} {list(y.shape)}")
+        raise ConfigError(field, source, f"{key} of {n} integer labels, one per image",
+                          f"{key} is {y.dtype} {list(y.shape)}")
     return y.astype(np.int64)
+
+
+def _ids(values) -> list[int]:
+    return [int(v) for v in np.unique(values)]
+
+
+def check_normal_ids(normal: list[int], y_train, labels, has_y_test: bool) -> None:
+    """``dataset.normal_classes`` must name class ids of the arrays (y_train, labels_test), and must not
+    drop training classes that y_test (0/1, no class ids) still counts normal."""
+    field, known = "dataset.normal_classes", sorted({*_ids([] if y_train is None else y_train),
+                                                     *_ids([] if labels is None else labels)})
+    if not known:
+        raise ConfigError(field, normal, "null: y_test says which test images are normal", "these arrays hold no "
+                          "class ids (no y_train, no labels_test) for normal_classes to name")
+    absent = [c for c in normal if c not in known]
+    if absent:
+        names = " and ".join(k for k, v in (("y_train", y_train), ("labels_test", labels)) if v is not None)
+        raise ConfigError(field, normal, f"class ids of {names}: {known}", f"not in the data: {absent}")
+    if has_y_test and labels is None and y_train is not None:
+        dropped = [c for c in _ids(y_train) if c not in normal]
+        if dropped:
+            raise ConfigError(field, normal, "null (train on every x_train image; y_test says what is normal), or "
+                              "labels_test (class ids) in place of y_test, so that normal_classes decides both",
+                              f"it drops y_train's classes {dropped} from training, but y_test (0 normal / 1 "
+                              "anomaly, no class ids) cannot mark their test images as anomalies")
 
 
 class Arrays(OwnDataset):
@@ -78,37 +132,50 @@ class Arrays(OwnDataset):
         return f"Arrays(path='{self.path}', normal_classes={self.normal_classes})"
 
     def _load(self):
-        arrays, f = read_arrays(self.path), "dataset.path"
+        arrays, f, where = read_arrays(self.path), "dataset.path", str(self.path)
         missing = [k for k in ("x_train", "x_test") if k not in arrays]
         if missing:
-            raise ConfigError(f, str(self.path), ALLOWED, f"missing {missing}; found {sorted(arrays)}")
-        x_train, max_train = as_image_batch(arrays["x_train"], "x_train")
-        x_test, max_test = as_image_batch(arrays["x_test"], "x_test")
+            raise ConfigError(f, where, ALLOWED, f"missing {missing}; found {sorted(arrays)}")
+        x_train, max_train = as_image_batch(arrays["x_train"], "x_train", f, where)
+        x_test, max_test = as_image_batch(arrays["x_test"], "x_test", f, where)
         if x_train.shape[1:] != x_test.shape[1:] or max_train != max_test:
-            raise ConfigError(f, str(self.path), "x_train and x_test of one image shape and number type",
+            raise ConfigError(f, where, "x_train and x_test of one image shape and number type",
                               f"x_train {list(arrays['x_train'].shape[1:])} {arrays['x_train'].dtype}, "
                               f"x_test {list(arrays['x_test'].shape[1:])} {arrays['x_test'].dtype}")
         n_train, n_test = len(x_train), len(x_test)
-        y_train = _labels(arrays, "y_train", n_train, f) if "y_train" in arrays else np.zeros(n_train, np.int64)
-        labels = _labels(arrays, "labels_test", n_test, f) if "labels_test" in arrays else None
-        if "y_test" in arrays:
-            y_test = _labels(arrays, "y_test", n_test, f)
-            if not np.isin(y_test, (0, 1)).all():
-                raise ConfigError(f, "y_test", "0 (normal) or 1 (anomaly)", f"values {np.unique(y_test).tolist()}")
-        elif labels is not None and self.normal_classes is not None:
-            y_test = (~np.isin(labels, self.normal_classes)).astype(np.int64)
-        else:
-            raise ConfigError(f, str(self.path), "y_test, or labels_test with dataset.normal_classes",
-                              "no test labels: add y_test (0 normal / 1 anomaly) or set dataset.normal_classes")
+        y_train = _labels(arrays, "y_train", n_train, f, where) if "y_train" in arrays else None
+        labels = _labels(arrays, "labels_test", n_test, f, where) if "labels_test" in arrays else None
         normal = self.normal_classes
-        if normal is not None and "y_train" in arrays:
+        if normal is not None:
+            check_normal_ids(normal, y_train, labels, "y_test" in arrays)
+        if "y_test" in arrays:
+            y_test = _labels(arrays, "y_test", n_test, f, where)
+            if not np.isin(y_test, (0, 1)).all():
+                raise ConfigError(f, where, "y_test of 0 (normal) or 1 (anomaly)",
+                                  f"y_test holds {np.unique(y_test).tolist()}")
+            if normal is not None and labels is not None:
+                derived = (~np.isin(labels, normal)).astype(np.int64)
+                if (derived != y_test).any():
+                    raise ConfigError("dataset.normal_classes", normal, "null (y_test says what is normal), or "
+                                      "normal classes that y_test agrees with", f"y_test disagrees with labels_test "
+                                      f"and these normal classes on {int((derived != y_test).sum())} test images")
+        elif labels is not None and normal is not None:
+            y_test = (~np.isin(labels, normal)).astype(np.int64)
+        else:
+            raise ConfigError(f, where, "y_test, or labels_test with dataset.normal_classes",
+                              "no test labels: add y_test (0 normal / 1 anomaly) or set dataset.normal_classes")
+        if y_train is None:
+            y_train = np.zeros(n_train, np.int64)
+        elif normal is not None:
             keep = np.isin(y_train, normal)
             if not keep.any():
                 raise ConfigError("dataset.normal_classes", normal, f"class ids of y_train: "
                                   f"{np.unique(y_train).tolist()}", "no training image of these classes")
             x_train, y_train = x_train[torch.from_numpy(keep)], y_train[keep]
+        check_train_size(len(x_train), "dataset.path" if len(x_train) == n_train else "dataset.normal_classes",
+                         where if len(x_train) == n_train else normal, "x_train of normal images", "image")
         check_test_split(y_test, "dataset.path" if "y_test" in arrays else "dataset.normal_classes",
-                         str(self.path) if "y_test" in arrays else normal, "test data with normal and anomalous items")
+                         where if "y_test" in arrays else normal, "test data with normal and anomalous items")
         normal_ids = normal if normal is not None else np.unique(y_train).tolist()
         names = [f"{self.path.name}#{i}" for i in range(n_test)]
         return one_class_images(self.name, normal_ids, max_train, x_train, y_train, x_test,

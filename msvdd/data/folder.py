@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from msvdd.data.image_cache import cached_decode
-from msvdd.data.images import ALLOWED, check_color, check_image_size, find_images
+from msvdd.data.images import ALLOWED, check_color, check_image_size, find_images, pixel_max
 from msvdd.data.own import (
+    MIN_TRAIN,
     OwnDataset,
     check_fraction,
     check_seed,
     check_test_split,
+    check_train_size,
     existing_path,
     match_classes,
     one_class_images,
@@ -31,7 +33,6 @@ from msvdd.data.own import (
 from msvdd.errors import ConfigError
 
 LAYOUTS = ("auto", "split", "classes")
-MAX_VALUE = 255  # decoded images are 8-bit
 
 
 class Folder(OwnDataset):
@@ -101,11 +102,14 @@ class Folder(OwnDataset):
         y_test = np.array([d not in self.normal_test_dirs for d in test_dirs], dtype=np.int64)
         check_test_split(y_test, "dataset.normal_test_dirs", self.normal_test_dirs,
                          f"names of test/'s subfolders: {sorted(set(test_dirs))}")
+        if len(train_files) < MIN_TRAIN:
+            raise ConfigError("dataset.path", str(self.path), f"a train/ folder of at least {MIN_TRAIN} normal images",
+                              f"train/ holds only 1 image ({train_files[0].relative_to(self.path)})")
         self.class_names = names
         images = self._images(train_files + test_files)
         n = len(train_files)
         return one_class_images(
-            self.name, range(len(class_names)), MAX_VALUE, images[:n],
+            self.name, range(len(class_names)), pixel_max(images), images[:n],
             [names.index(d or "normal") for d in train_dirs], images[n:], [names.index(d) for d in test_dirs],
             y_test, [str(p) for p in test_files], self.color, self.image_size)
 
@@ -120,12 +124,11 @@ class Folder(OwnDataset):
         labels = np.array([self.class_names.index(d) for d in dirs], dtype=np.int64)
         train, test = split_per_class(labels, self.test_size, self.split_seed)
         train = train[np.isin(labels[train], normal)]
-        if len(train) == 0:
-            raise ConfigError("dataset.test_size", self.test_size, "a fraction leaving training images",
-                              "no normal image is left for training")
+        check_train_size(len(train), "dataset.test_size", self.test_size, "a fraction leaving training images "
+                         "(or more images in the normal subfolders)", "image")
         y_test = (~np.isin(labels[test], normal)).astype(np.int64)
         check_test_split(y_test, "dataset.normal_classes", self.normal_classes, f"subfolders of {self.path}")
         images = self._images(files)
         return one_class_images(
-            self.name, normal, MAX_VALUE, images[train], labels[train], images[test], labels[test], y_test,
+            self.name, normal, pixel_max(images), images[train], labels[train], images[test], labels[test], y_test,
             [str(files[i]) for i in test], self.color, self.image_size)

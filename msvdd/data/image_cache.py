@@ -3,6 +3,7 @@
 The key hashes each file's path, size and modification time plus the decoding options: touching,
 adding, removing or replacing an image makes a new entry. Entries live under the outputs' cache folder,
 never in the user's data folder, and are written to a temporary file then renamed (never half-written).
+A cache folder that cannot be written (read-only, full) is read, and new entries are skipped with a warning.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from msvdd.data.images import decode_images
 from msvdd.files import save_torch
 
 log = logging.getLogger(__name__)
-VERSION = 1  # bump when decoding changes
+VERSION = 2  # bump when decoding changes (2: 16-bit images at full depth)
 
 
 def folder_key(paths: list[Path], **options) -> str:
@@ -45,6 +46,10 @@ def cached_decode(paths: list[Path], color: str, image_size: int | None, cache_d
         except Exception as err:  # noqa: BLE001  a damaged entry is decoded again and replaced
             log.warning("images: ignoring unreadable cache entry %s (%s)", entry, err)
     images = decode_images(paths, color, image_size)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_torch(entry, {"images": images})
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        save_torch(entry, {"images": images})
+    except OSError as err:  # a read-only shared cache, a full disk: the run goes on without storing
+        log.warning("images: the cache folder %s cannot be written (%s); the decoded images are not stored",
+                    folder, err.strerror or type(err).__name__)
     return images

@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 
 from msvdd.data.arrays import as_image_batch, read_arrays
-from msvdd.data.images import COLORS, decode_images, find_images, is_image
+from msvdd.data.images import COLORS, MAX_8, decode_images, find_images, is_image, pixel_max
 from msvdd.data.prepare import IMAGES, prepare_images, prepare_table
-from msvdd.data.table import feature_values, read_table
+from msvdd.data.table import feature_values, read_table, short_list
 from msvdd.errors import ConfigError
 
 FIELD = "INPUT"
@@ -42,7 +42,7 @@ def _image_input(path: Path, item: str, prep: dict):
             key = next(iter(arrays))
         if key is None:
             raise ConfigError(FIELD, item, "arrays with x_test or x (or one array)", f"found {sorted(arrays)}")
-        raw, max_value = as_image_batch(arrays[key], key, FIELD)
+        raw, max_value = as_image_batch(arrays[key], key, FIELD, item)
         if tuple(raw.shape[1:]) != shape:
             raise ConfigError(FIELD, item, f"images of the model's shape {list(shape)} (C, H, W)",
                               f"{key} holds images of shape {list(raw.shape[1:])}")
@@ -58,8 +58,10 @@ def _image_input(path: Path, item: str, prep: dict):
     if shape[0] not in (1, 3):
         raise ConfigError(FIELD, item, ".npz or .npy arrays", f"the model takes {shape[0]}-channel images")
     color = prep.get("color") or next(c for c, (_, n) in COLORS.items() if n == shape[0])
-    raw = decode_images(files, color, prep.get("image_size"), "read images", FIELD, expect=shape)
-    return [str(p) for p in files], prepare_images(raw, 255, prep["scale"])
+    # on the 16-bit scale where the model's training images were: its test images' numbers exactly
+    raw = decode_images(files, color, prep.get("image_size"), "read images", FIELD, expect=shape,
+                        wide=prep.get("max_value", MAX_8) > MAX_8)
+    return [str(p) for p in files], prepare_images(raw, pixel_max(raw), prep["scale"])
 
 
 def _table_input(path: Path, item: str, prep: dict):
@@ -67,5 +69,6 @@ def _table_input(path: Path, item: str, prep: dict):
         raise ConfigError(FIELD, item, TABLE_INPUTS, "a folder; the model scores table rows")
     df = read_table(path, FIELD)
     df.columns = [str(c) for c in df.columns]
-    values = feature_values(df, prep["columns"], FIELD, item)
+    values = feature_values(df, prep["columns"], FIELD, item, expected=f"the model's feature columns "
+                            f"{short_list(prep['columns'])}")
     return [f"{path.name}#{i}" for i in range(len(df))], prepare_table(values, prep["mean"], prep["std"])

@@ -69,6 +69,16 @@ def check_seed(field: str, value) -> int:
     return int(value)
 
 
+MIN_TRAIN = 2  # one item gives BatchNorm no batch statistics and a one-class model nothing to describe
+
+
+def check_train_size(n: int, field: str, value, allowed: str, what: str) -> None:
+    """At least MIN_TRAIN normal training items (``what``: 'image', 'row'), else a ConfigError saying how many."""
+    if n < MIN_TRAIN:
+        found = f"no normal {what}" if n == 0 else f"only {n} normal {what}"
+        raise ConfigError(field, value, allowed, f"{found} left for training; at least {MIN_TRAIN} are needed")
+
+
 def check_test_split(y_test: np.ndarray, field: str, value, allowed: str) -> None:
     """AUROC needs both kinds of test item: say which kind is missing."""
     n_anomalies = int(np.asarray(y_test).sum())
@@ -118,8 +128,10 @@ def match_classes(field: str, wanted, available: list[str]) -> list[int]:
     """Indices into ``available`` (class names) of the names in ``wanted`` (compared as text)."""
     allowed = f"a list of 1 to {len(available) - 1} of {available}" if len(available) > 1 else \
         "at least two classes in the data (one normal, one anomalous)"
-    if wanted is None or isinstance(wanted, (str, bytes, int)) and not isinstance(wanted, bool):
-        wanted = [] if wanted is None else [wanted]
+    if wanted is None:  # shown as None, not as the empty list it is not
+        raise ConfigError(field, None, allowed, "not set: name the normal classes")
+    if isinstance(wanted, (str, bytes, int)) and not isinstance(wanted, bool):
+        wanted = [wanted]
     wanted = [str(w) for w in wanted]
     if not wanted:
         raise ConfigError(field, wanted, allowed, "empty: name the normal classes")

@@ -21,6 +21,7 @@ from msvdd.data.own import (
     check_fraction,
     check_seed,
     check_test_split,
+    check_train_size,
     existing_path,
     match_classes,
     split_per_class,
@@ -36,20 +37,31 @@ def read_table(path: Path, field: str = "dataset.path") -> pd.DataFrame:
     if suffix not in (".csv", ".parquet", ".pq"):
         raise ConfigError(field, str(path), ALLOWED, f"unknown file type {suffix or '(none)'}")
     try:
-        return pd.read_parquet(path) if suffix != ".csv" else pd.read_csv(path)
+        df = pd.read_parquet(path) if suffix != ".csv" else pd.read_csv(path)
     except ImportError as err:
         raise ConfigError(field, str(path), "a .csv file, or install pyarrow to read Parquet", str(err)) from None
     except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
         reason = " ".join(str(err).split())[:200]
         raise ConfigError(field, str(path), ALLOWED, f"cannot read the table ({reason})") from None
+    if len(df) == 0:  # pandas gives a header-only CSV text columns: say what it is, not "non-numeric"
+        raise ConfigError(field, str(path), f"{ALLOWED} with data rows", f"no rows, only the header of "
+                          f"{len(df.columns)} columns")
+    return df
 
 
-def feature_values(df: pd.DataFrame, columns: list[str], field: str, value) -> np.ndarray:
+def short_list(names, limit: int = 12) -> str:
+    """``names`` as a list, the first ``limit`` of a longer one followed by how many there are."""
+    names = [str(n) for n in names]
+    return str(names) if len(names) <= limit else f"{str(names[:limit])[:-1]}, ... ({len(names)} in all)]"
+
+
+def feature_values(df: pd.DataFrame, columns: list[str], field: str, value, expected: str | None = None) -> np.ndarray:
     """The float64 values of ``columns``; ConfigError naming missing or non-numeric columns and counting
-    rows with NaN or infinite values."""
+    rows with NaN or infinite values. ``expected`` says what a missing column's error allows (default: the
+    table's columns, from which the user picks features)."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ConfigError(field, value, f"columns of the table: {list(map(str, df.columns))}",
+        raise ConfigError(field, value, expected or f"columns of the table: {list(map(str, df.columns))}",
                           f"missing columns {missing}")
     text = [c for c in columns if not pd.api.types.is_numeric_dtype(df[c])]
     if text:
@@ -111,6 +123,9 @@ class Table(OwnDataset):
         rows = np.flatnonzero(is_normal)
         train, test_normal = split_per_class(labels[rows], self.test_size, self.split_seed)
         train, test = rows[train], np.sort(np.concatenate([rows[test_normal], np.flatnonzero(~is_normal)]))
+        check_train_size(len(train), "dataset.path", str(self.path), f"more normal rows, or a smaller "
+                         f"dataset.test_size ({len(rows)} normal of {len(df)} rows; ceil(test_size * n) rows of "
+                         "each normal class go to the test split)", "row")
         y_test = (~is_normal[test]).astype(np.int64)
         check_test_split(y_test, "dataset.test_size", self.test_size, "a fraction leaving normal test rows")
         mean, std = fit_standardisation(values[train])
