@@ -2,6 +2,7 @@
 
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,3 +86,26 @@ def test_cache_key_covers_every_source_file_of_the_package(digits, tmp_path, mon
         monkeypatch.setattr(msvdd.svdd.pretrain_cache, "PACKAGE_DIR", changed, raising=False)
         assert _fit(digits, cache).pretrain_cached_ is False, edited
         assert len(list(cache.glob("*.pt"))) == n + 2
+
+
+def test_a_read_only_shared_cache_is_read_and_never_fails_the_run(digits, tmp_path, monkeypatch, caplog):
+    """A shared cache that this user cannot write: its entries are used; a missing one is pretrained, not stored."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from own_files import make_read_only, snapshot
+
+    shared, empty = tmp_path / "shared", tmp_path / "empty"
+    fresh = _fit(digits, shared)  # written by someone who could
+    make_read_only(shared, monkeypatch)
+    make_read_only(empty, monkeypatch)
+    before = snapshot(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="msvdd.svdd.pretrain_cache"):
+        reused = _fit(digits, shared)
+        again = _fit(digits, empty)
+    assert reused.pretrain_cached_ and not again.pretrain_cached_
+    for model in (reused, again):
+        assert np.array_equal(model.score_samples(digits.x_test), fresh.score_samples(digits.x_test))
+    assert snapshot(tmp_path) == before  # nothing written: no entry, no lock file, no temporary file
+    messages = [r.message for r in caplog.records]
+    assert any("cannot be written" in m and str(empty) in m and "not stored" in m for m in messages), messages

@@ -12,6 +12,8 @@ corrupt it: the last rename wins and both files hold the same weights. ``lock(ke
 side file) lets a job wait for another that is pretraining the same entry instead of doing the same
 work twice. An entry that cannot be used (truncated, another tool's file, the weights of another
 network) is ignored with a warning, pretrained again and overwritten: the cache never fails a run.
+A folder that cannot be written (a read-only shared cache, a full disk) is read without the lock,
+and what is pretrained is not stored, with a warning.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class PretrainCache:
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
+        self.writable = True  # False once the folder refused a write: read what is there, store nothing
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.pt"
@@ -108,17 +111,38 @@ class PretrainCache:
 
     @contextlib.contextmanager
     def lock(self, key: str):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / f".{key}.lock", "w") as handle:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle = open(self.folder / f".{key}.lock", "w")  # noqa: SIM115  closed below
+        except OSError as err:
+            self._not_writable(err)
+            handle = None
+        if handle is None:
+            yield
+            return
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def put(self, key: str, entry: dict) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return save_torch(self.path(key), entry)
+    def put(self, key: str, entry: dict) -> Path | None:
+        """Store ``entry`` under ``key``; None (and a warning) where the folder cannot be written."""
+        if not self.writable:
+            return None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            return save_torch(self.path(key), entry)
+        except OSError as err:
+            self._not_writable(err)
+            return None
+
+    def _not_writable(self, err: OSError) -> None:
+        self.writable = False
+        log.warning("pretrain: the cache folder %s cannot be written (%s: %s): its entries are read without a "
+                    "lock, and newly pretrained weights are not stored", self.folder,
+                    err.strerror or type(err).__name__, err.filename or self.folder)
 
 
 def _misfit(entry, net: torch.nn.Module, generator: torch.Generator) -> str:
