@@ -1,9 +1,8 @@
 """A training set whose last minibatch would hold one item (201 table rows, batch 200): BatchNorm cannot
 train on one item ("Expected more than 1 value per channel"), so such a run must still train.
 
-The fix belongs to ``minibatches`` (msvdd/svdd/training.py): join a last batch of one item to the batch
-before it. Until it does, the end-to-end test is an expected failure (strict: it fails once fixed, so the
-marker goes); the batches of every other size must stay as they are (no result may move)."""
+``minibatches`` (msvdd/svdd/training.py) joins a last batch of one item to the batch before it; the batches
+of every other size stay the permutation's own split (no result of another run moves)."""
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,11 @@ from msvdd.run.job import run
 from msvdd.svdd.training import minibatches
 
 
-def _last_batch_of_one_is_joined() -> bool:
-    return all(len(b) > 1 for b in minibatches(201, 200, torch.Generator().manual_seed(0)))
+def test_a_lone_last_item_joins_the_batch_before_it():
+    got = list(minibatches(201, 200, torch.Generator().manual_seed(0)))
+    expected = torch.randperm(201, generator=torch.Generator().manual_seed(0))
+    assert [len(b) for b in got] == [201] and torch.equal(got[0], expected)
+    assert [len(b) for b in minibatches(401, 200, torch.Generator().manual_seed(0))] == [200, 201]
 
 
 @pytest.mark.parametrize("n,batch", [(200, 200), (202, 200), (400, 200), (10, 3), (5, 200), (2, 1)])
@@ -28,8 +30,6 @@ def test_batches_without_a_lone_item_are_the_permutation_split(n, batch):
     assert len(got) == len(expected) and all(torch.equal(a, b) for a, b in zip(got, expected))
 
 
-@pytest.mark.xfail(not _last_batch_of_one_is_joined(), strict=True, raises=ValueError,
-                   reason="minibatches() in msvdd/svdd/training.py leaves a last batch of one item (issue 19)")
 def test_a_table_whose_last_batch_holds_one_row_trains(make_cfg, tmp_path):
     df = digit_table()
     zeros = df[df.digit == 0]

@@ -110,9 +110,13 @@ def minibatches(n: int, batch_size: int, generator: torch.Generator, device=None
     """Index batches of one shuffled epoch: a permutation over the in-memory tensors, no DataLoader.
 
     Drawn on the CPU generator (the same order on every device), moved to ``device`` once per epoch
-    rather than once per step."""
+    rather than once per step. A last batch of one item joins the batch before it: BatchNorm cannot train
+    on one item (a table of 201 rows, batch 200); every other split is the permutation's own."""
     perm = torch.randperm(n, generator=generator)
-    yield from (perm if device is None else perm.to(device)).split(batch_size)
+    batches = list((perm if device is None else perm.to(device)).split(batch_size))
+    if batch_size > 1 and len(batches) > 1 and len(batches[-1]) == 1:
+        batches[-2:] = [torch.cat(batches[-2:])]
+    yield from batches
 
 
 def progress(total: int, desc: str, enabled: bool | None = None) -> tqdm:
