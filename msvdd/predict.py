@@ -17,6 +17,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,8 @@ def check_out(out: str, model_path: str, inputs: list[str]) -> Path:
     out_path = Path(out).expanduser().absolute()
     if not out_path.parent.is_dir():
         raise ConfigError("--out", out, "a file in an existing folder", f"no folder {out_path.parent}")
+    if out_path.is_dir():
+        raise ConfigError("--out", out, "a file name, e.g. scores.csv", "a folder")
     real_out = out_path.resolve()
     for item in inputs:
         folder = Path(item).expanduser().absolute()
@@ -78,6 +81,13 @@ def check_out(out: str, model_path: str, inputs: list[str]) -> Path:
         if real_out == path.resolve() or (out_path.exists() and path.exists() and os.path.samefile(out_path, path)):
             raise ConfigError("--out", out, "a file that is none of the inputs (MODEL, INPUT...)",
                               f"it is the input {item}: msvdd never writes over its inputs")
+    try:  # before any scoring: a folder we cannot write into is one line, not a traceback at the end
+        fd, probe = tempfile.mkstemp(dir=out_path.parent, prefix=".msvdd-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ConfigError("--out", out, "a file in a folder you can write", f"cannot write there ({err.strerror})") \
+            from None
     return out_path
 
 
@@ -125,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         predict(args.model, args.inputs, args.out, args.threshold_quantile, args.device)
     except ConfigError as err:
         print(f"msvdd-predict: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # the disk filled up while writing, say: the CSV is whole or absent
+        print(f"msvdd-predict: error: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
         return 2
     return 0
 

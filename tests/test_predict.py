@@ -307,3 +307,18 @@ def test_threshold_quantile_needs_the_training_scores(knn_folder, split_folder, 
     assert err.startswith("msvdd-predict: error: --threshold-quantile=0.9") and "no training scores" in err
     assert not (tmp_path / "q.csv").exists()
     assert main(argv) == 0  # its own fitted rule needs none
+
+
+@pytest.mark.parametrize("where", ["a folder", "an unwritable folder"])
+def test_out_that_cannot_be_written_is_one_line_before_any_scoring(knn_folder, split_folder, tmp_path, capsys,
+                                                                      monkeypatch, where):
+    from own_files import make_read_only
+
+    if where == "a folder":
+        out, words = tmp_path, "a folder"
+    else:
+        make_read_only(tmp_path / "ro", monkeypatch)
+        out, words = tmp_path / "ro" / "scores.csv", "cannot write there"
+    assert main([str(knn_folder[0]), str(split_folder / "test"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("msvdd-predict: error: --out=") and words in err and "\n" not in err, err

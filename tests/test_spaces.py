@@ -134,3 +134,8 @@ def test_exact_knn_matches_brute_force(embedded, metric):
     expected = np.sort(full, axis=1)[:, 1:7]
     np.testing.assert_allclose(dists[:, 1:], expected, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(np.take_along_axis(full, indices[:, 1:], 1), expected, rtol=1e-3, atol=1e-4)
+
+
+def test_umap_of_two_points_is_one_line_naming_the_way_out():
+    with pytest.raises(ConfigError, match=r"only 2 training items; allowed: .*method=svdd_one"):
+        UMAPSpace(cache_dir=None).fit_transform(np.random.default_rng(0).random((2, 5)).astype(np.float32))

@@ -105,6 +105,9 @@ class PCASpace(EncoderSpace):
         return PCA(n_components=k, whiten=self.whiten, random_state=self.seed).fit_transform(z).astype(np.float32)
 
 
+MIN_UMAP_POINTS = 3
+
+
 class UMAPSpace(EncoderSpace):
     """UMAP (umap-learn) of the embeddings, seeded: same seed, same points (single-threaded then).
 
@@ -137,6 +140,10 @@ class UMAPSpace(EncoderSpace):
                 "metric": self.metric, "n_epochs": self.n_epochs, "seed": self.seed}
 
     def _fit(self, z):
+        if len(z) < MIN_UMAP_POINTS:  # umap's neighbour graph needs 2 neighbours besides the point itself
+            raise ConfigError("model.clustering.space", self.label,
+                              f"for fewer than {MIN_UMAP_POINTS} training items, a space other than umap "
+                              "(method=svdd_finch_encoder) or method=svdd_one", f"only {len(z)} training items")
         t = time.perf_counter()
         cached = enable_numba_cache(self.cache_dir)
         import umap
