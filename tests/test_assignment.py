@@ -97,4 +97,5 @@ def test_same_seed_same_labels_and_auroc_with_umap_and_reassignment(make_cfg, tm
     labels = [torch.load(tmp_path / d / "model.pt", weights_only=True)["state"]["cluster_labels"] for d in "ab"]
     assert torch.equal(*labels)
     assert a["assignment"]["rule"] == "nearest" and len(a["assignment"]["moves"]) == 5
-    assert a["clustering"]["space"]["name"] == "umap" and a["settings"]["model"]["clustering"]["space"]["n_components"] == 10
+    assert a["clustering"]["space"]["name"] == "umap"
+    assert a["settings"]["model"]["clustering"]["space"]["n_components"] == 10
