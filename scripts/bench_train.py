@@ -78,13 +78,13 @@ def main() -> None:
     print(f"  rest (batching, shuffle, bookkeeping, radii) {rest:7.3f} s = {figures['rest_pct']:.1f} % "
           f"(target <= 15 %)")
 
-    cmd = [sys.executable, "-m", "msvdd", "experiment=table_digits", "clustering=finch", "plots=true",
+    cmd = [sys.executable, "-m", "msvdd", "experiment=table_digits", "method=svdd_finch", "plots=true",
            "paths.root_dir=/tmp/msvdd-bench", "paths.cache_dir=null"]
     t = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
     figures["digits_run_s"] = round(time.perf_counter() - t, 1)
     figures["digits_run_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-    print(f"full digits run (python -m msvdd experiment=table_digits clustering=finch): "
+    print(f"full digits run (python -m msvdd experiment=table_digits method=svdd_finch): "
           f"{figures['digits_run_s']} s, peak RSS {figures['digits_run_peak_rss_mb']} MB")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
