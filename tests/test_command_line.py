@@ -72,7 +72,7 @@ def test_ctrl_c_on_a_run_is_one_line_and_exit_130(tmp_path):
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=240)  # a loaded CI machine: once seen taking over 60 s
     lines = err.strip().splitlines()
     assert proc.returncode == 130 and len(lines) == 1 and "Traceback" not in err, err[-3000:]
     assert lines[0].startswith("msvdd: interrupted (Ctrl-C)")
