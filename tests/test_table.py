@@ -183,7 +183,19 @@ def test_run_without_group_uses_its_classes(tmp_path):
     assert sorted(runs.group_size) == [2, 3]
     md = table_md(tmp_path, tmp_path / "s")
     assert "groups of size 2: [1, 7]" in md
-    assert "| 2 | ? | [1, 7] | 90.00 (n=1) |" in md
+    assert "| 2 | [1, 7] | [1, 7] | 90.00 (n=1) |" in md  # a group given by its classes is named by them
+
+
+def test_own_data_class_names_name_their_groups(tmp_path):
+    # a manual multirun over own class groups (folder names): the groups by name, as a table sweep's by index
+    for i, classes in enumerate((["screws", "nuts"], ["bolts"], ["screws", "nuts"])):
+        job(tmp_path / "s", str(i), group=False, normal_classes=classes, seed=i, auroc=0.8 + i / 100)
+    runs, _ = collect_runs([tmp_path / "s"])
+    assert sorted(runs.group_size) == [1, 2, 2] and ("screws", "nuts") in set(runs.classes)
+    md = table_md(tmp_path, tmp_path / "s")
+    assert "| 1 | [bolts] | [bolts] | 81.00 (n=1) |" in md
+    assert "| 2 | [screws, nuts] | [screws, nuts] | 81.00 (n=2) |" in md
+    assert "groups of size 2: [screws, nuts]" in md and "?" not in md
 
 
 def test_mixed_datasets_are_named(tmp_path, capsys):

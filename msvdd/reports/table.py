@@ -50,8 +50,16 @@ def _overrides(job: Path) -> list[str] | None:
         return None
 
 
+def _class(value):
+    """A normal class as results.json records it: an id (0, "3") as an int, an own-data name as itself."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):  # a folder or label name ("screws"): shown as named
+        return str(value)
+
+
 def _row(data: dict, job: Path) -> dict:
-    group, classes = data.get("group") or {}, tuple(int(c) for c in data["normal_classes"])
+    group, classes = data.get("group") or {}, tuple(_class(c) for c in data["normal_classes"])
     return {"path": str(job), "dataset": data.get("dataset"), "method": canonical(data["method"]),
             "objective": data.get("objective"), "score_rule": data.get("score_rule"), "seed": data["seed"],
             "group_size": group.get("size", len(classes)), "group_index": group.get("index"),
@@ -158,18 +166,23 @@ def _groups(runs: pd.DataFrame) -> list[tuple[int, object, tuple]]:
     """(size, index or None, classes) of every group, in table order."""
     first = runs.sort_values("group_index").groupby(["group_size", "classes"], sort=False).group_index.first()
     keys = [(int(s), None if pd.isna(i) else int(i), c) for (s, c), i in first.items()]
-    return sorted(keys, key=lambda k: (k[0], k[1] is None, k[1] or 0, k[2]))
+    return sorted(keys, key=lambda k: (k[0], k[1] is None, k[1] or 0, [(isinstance(c, str), c) for c in k[2]]))
+
+
+def show_classes(classes) -> str:
+    """[0, 1, 3] or [screws, nuts]: class names without quotes."""
+    return "[" + ", ".join(map(str, classes)) + "]"
 
 
 def _label(index, classes) -> str:
-    return ("" if index is None else f"#{index} ") + str(list(classes))
+    return ("" if index is None else f"#{index} ") + show_classes(classes)
 
 
 def detail(runs: pd.DataFrame) -> pd.DataFrame:
     """Per group: mean AUROC % and n over seeds for each method; cluster count and ARI where clustered."""
     rows = []
     for size, index, classes in _groups(runs):
-        row = {"group_size": size, "group_index": index, "classes": str(list(classes))}
+        row = {"group_size": size, "group_index": index, "classes": show_classes(classes)}
         for m in methods_of(runs):
             g = runs[runs.classes.map(classes.__eq__) & (runs.method == m)]
             row[f"{m}_mean"], row[f"{m}_n"] = g.auroc.mean() * 100, len(g)

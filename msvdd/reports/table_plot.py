@@ -45,7 +45,8 @@ def main_view(summary: pd.DataFrame, methods: list[str], labels: dict, seed_labe
 def detail_view(det: pd.DataFrame, methods: list[str], labels: dict, clustered, short: dict) -> pd.DataFrame:
     """The per-group table as text: mean over seeds per method, cluster count and ARI where clustered."""
     view = pd.DataFrame({"size": det.group_size, "classes": det.classes})
-    view.insert(1, "group", [f"#{int(i)}" if pd.notna(i) else "?" for i in det.group_index])
+    # a table group has its index; a group given by its classes (dataset.normal_classes) is named by them
+    view.insert(1, "group", [f"#{int(i)}" if pd.notna(i) else c for i, c in zip(det.group_index, det.classes)])
     for m in methods:
         means = det[[f"{m}_mean", f"{m}_n"]].values
         view[labels.get(m, m)] = [cell(a, None, n, spread=False) for a, n in means]
