@@ -15,6 +15,7 @@ import logging
 
 import numpy as np
 
+from msvdd import threads
 from msvdd.clustering.assignment import Assignment
 from msvdd.errors import ConfigError
 
@@ -36,14 +37,15 @@ class _Clustering:
     def fit_predict(self, z: np.ndarray, y: np.ndarray | None = None, inputs: np.ndarray | None = None) -> np.ndarray:
         self.info = {}
         points = np.asarray(z, dtype=np.float32)
-        if self.space is not None:
-            if getattr(self.space, "source", "encoder") == "input":
-                if inputs is None or len(inputs) != len(points):
-                    raise ValueError("model.clustering.space.source=input needs the inputs of the embedded points")
-                points = self.space.fit_transform(inputs)
-            else:
-                points = self.space.fit_transform(points)
-        raw = self._labels(points, y)
+        with threads.kept():  # a space's libraries (umap, numba) reset the run's thread count: held after them
+            if self.space is not None:
+                if getattr(self.space, "source", "encoder") == "input":
+                    if inputs is None or len(inputs) != len(points):
+                        raise ValueError("model.clustering.space.source=input needs the inputs of the embedded points")
+                    points = self.space.fit_transform(inputs)
+                else:
+                    points = self.space.fit_transform(points)
+            raw = self._labels(points, y)
         labels, merged = merge_small_clusters(raw, points, self._min_size(len(z)))
         self.info = {"method": self.name, "n_raw_clusters": int(raw.max() + 1),
                      "n_merged": merged, "min_cluster_size": self._min_size(len(z)), **self.info}

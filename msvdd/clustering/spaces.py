@@ -148,6 +148,9 @@ class UMAPSpace(EncoderSpace):
         cached = enable_numba_cache(self.cache_dir)
         import umap
 
+        from msvdd import threads
+
+        threads.pin(threads.torch.get_num_threads())  # numba's pool too (imported just now) runs the run's threads
         self.info = {"import_seconds": round(time.perf_counter() - t, 3), "numba_cache": cached}
         n_neighbors = min(self.n_neighbors, len(z) - 1)
         # umap needs n_components < n points - 1 for its spectral start; tiny inputs keep their dimension

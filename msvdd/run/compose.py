@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import torch
 from hydra.errors import InstantiationException
 from hydra.utils import get_class
 from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
-from threadpoolctl import threadpool_limits
 
+from msvdd import threads
 from msvdd.errors import ConfigError
 from msvdd.model_file import OneClassModel
 from msvdd.run import keys, numbers, toplevel
@@ -68,8 +67,7 @@ def compose(cfg: DictConfig) -> Job:
 
 def apply_process_settings(cfg: DictConfig) -> None:
     """Threads (torch, BLAS/OpenMP of numpy and scikit-learn) and the GPU settings, for this process."""
-    torch.set_num_threads(int(cfg.threads))
-    threadpool_limits(int(cfg.threads))
+    threads.pin(int(cfg.threads))  # held after the clustering too (msvdd.threads)
     instantiate(cfg.accel).apply()
 
 
