@@ -26,6 +26,7 @@ import torch
 from msvdd.data.new_inputs import read_inputs
 from msvdd.errors import ConfigError
 from msvdd.files import write_csv
+from msvdd.input_labels import input_labels
 from msvdd.model_file import load_model
 from msvdd.svdd.accel import AccelSettings
 
@@ -108,13 +109,20 @@ def predict(model_path: str, inputs: list[str], out: str, threshold_quantile: fl
     if q is not None:
         threshold = float(np.quantile(np.asarray(model.meta_["train_scores"], dtype=np.float64), q))
         items["outside"] = (items["score"] > threshold).astype(np.int64)
-    columns = {"name": names, **items}
+    labels = input_labels(inputs, model.meta_["preprocessing"], _label_column(model.meta_))
+    columns = {"name": names, **items, **({"label": labels} if labels else {})}  # label: what the inputs say
     write_csv(out_path, columns)
     rule = f"score > {threshold:.6g} ({q:g}-quantile of the training scores)" if q is not None else \
         f"the {model.kind} model's fitted rule"
     print(f"msvdd-predict: {len(names)} items scored, {int(items['outside'].sum())} flagged ({rule}); "
           f"wrote {out_path}")
     return columns
+
+
+def _label_column(meta: dict) -> str | None:
+    """The class column a table model was trained with (``dataset.label``), as its run recorded it."""
+    options = ((meta.get("run") or {}).get("settings") or {}).get("dataset_options") or {}
+    return options.get("label") if isinstance(options.get("label"), str) else None
 
 
 def main(argv: list[str] | None = None) -> int:

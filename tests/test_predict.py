@@ -80,13 +80,16 @@ def test_predict_reproduces_the_runs_test_scores_bit_for_bit(which, folder_run, 
     before = snapshot(data if which == "folder" else data.parent)
     assert main([str(run_dir / "model.pt"), str(source), "--out", str(tmp_path / "scores.csv")]) == 0
     expected, got = _text(run_dir / "test_scores.csv"), _text(tmp_path / "scores.csv")
-    assert list(got.columns) == ["name", "score", "sphere", "outside"]
+    # label: what the inputs say (test/<subfolder>, labels_test, the table's class column): the run's class
+    assert list(got.columns) == ["name", "score", "sphere", "outside", "label"]
     if which == "table":  # predict scores every row; the run's test rows are some of them
         assert len(got) == len(digit_table())
         got = got.set_index("name").loc[expected.name].reset_index()
     assert len(got) == len(expected) > 100
     for column in ("name", "score", "sphere", "outside"):
         assert got[column].tolist() == expected[column].tolist(), column
+    assert got.label.tolist() == expected["class"].tolist()
+    assert got.label.nunique() == (2 if which == "folder" else 3)  # good, seven; or 0, 1, 7
     assert snapshot(data if which == "folder" else data.parent) == before
 
 
@@ -244,8 +247,9 @@ def test_a_saved_knn_and_a_saved_deep_svdd_model_score_the_same_folder(folder_ru
         out = tmp_path / f"{model.parent.name}.csv"
         assert main([str(model), str(data / "test"), "--out", str(out)]) == 0
         got = _text(out)
-        assert list(got.columns) == columns and len(got) > 100
-        assert got.to_dict("list") == _text(expected)[columns].to_dict("list")  # digit for digit
+        assert list(got.columns) == [*columns, "label"] and len(got) > 100  # label: test/'s subfolder
+        assert got[columns].to_dict("list") == _text(expected)[columns].to_dict("list")  # digit for digit
+        assert got.label.tolist() == _text(expected)["class"].tolist()
         names = got.name.tolist() if names is None else names
         assert got.name.tolist() == names  # the same images in the same order
         outside = got.set_index("name").outside == "1"
