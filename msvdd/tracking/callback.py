@@ -25,7 +25,7 @@ OFF = "MSVDD_TRACKING_OFF"  # set by the sweep's main process when the store fai
 OPTUNA = "msvdd_optuna"
 
 
-def _line(err: BaseException, limit: int = 300) -> str:
+def _line(err: BaseException, limit: int = 200) -> str:
     text = " ".join(f"{type(err).__name__}: {err}".split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -79,7 +79,9 @@ class TrackingCallback(Callback):
             step()
         except Exception as err:  # noqa: BLE001 - any tracker failure: one line, the run's files stay
             uri = _select(config, "logger.tracking_uri") or _select(config, "logger.store")
-            log.warning("logger: %s not tracked (%s): %s; the run's own files are complete", what, uri, _line(err))
+            log.warning("logger: %s not tracked by %s (%s); %s", what, uri, _line(err),
+                        "its jobs will not be tracked either; their files are complete" if main
+                        else "its files are complete")
             if main:
                 os.environ[OFF] = _line(err)
 

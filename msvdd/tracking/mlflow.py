@@ -18,6 +18,7 @@ from msvdd.tracking import record as rec
 
 log = logging.getLogger(__name__)
 QUIET = ("mlflow", "alembic")  # they log their database migrations at INFO into every job's log
+KIND = {"mlflow.experimentKind": "custom_model_development"}  # the UI opens on training runs, not GenAI traces
 BATCH = 100  # MLflow's most params or tags per log_batch call (metrics: 1000)
 _CLIENTS: dict[str, object] = {}  # one client per store and process (a basic-launcher sweep runs every job in one)
 
@@ -45,16 +46,16 @@ class MlflowTracker:
     # ------------------------------------------------------------------ store
     def client(self):
         if self.uri not in _CLIENTS:
-            for name in QUIET:
-                logging.getLogger(name).setLevel(logging.WARNING)
             if self.uri.startswith(("http://", "https://")):
                 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(max(1, self.timeout_s))))
-                os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+                os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # urllib3 logs each retry
                 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
             if self.local:
                 self.store.mkdir(parents=True, exist_ok=True)
             from mlflow.tracking import MlflowClient
 
+            for name in QUIET:  # after the import: mlflow sets its own level when imported
+                logging.getLogger(name).setLevel(logging.WARNING)
             _CLIENTS[self.uri] = MlflowClient(tracking_uri=self.uri)
         return _CLIENTS[self.uri]
 
@@ -65,9 +66,12 @@ class MlflowTracker:
         if found is not None:
             if found.lifecycle_stage == "deleted":
                 client.restore_experiment(found.experiment_id)
+            for key, value in KIND.items():
+                if key not in found.tags:
+                    client.set_experiment_tag(found.experiment_id, key, value)
             return found.experiment_id
         try:
-            return client.create_experiment(name, artifact_location=self.artifact_location)
+            return client.create_experiment(name, artifact_location=self.artifact_location, tags=KIND)
         except Exception:  # noqa: BLE001 - created by another worker between the two calls: use it
             found = client.get_experiment_by_name(name)
             if found is None:

@@ -8,7 +8,7 @@ would otherwise mix both settings and the best trial be picked across them). A s
 the settings were recorded is read off its latest trial's ``overrides``.
 
 Overrides that change only where and how a run writes and computes, not a trial's value (``plots``,
-``threads``, ``paths.*``), are not compared. Hydra is imported lazily (see :mod:`msvdd.tuning`).
+``threads``, ``paths.*``, ``logger``), are not compared. Hydra is imported lazily (see :mod:`msvdd.tuning`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 from msvdd.errors import MsvddError
 
 FIXED_ATTR = "msvdd_fixed_settings"
-NOT_COMPARED = ("plots", "threads")
-NOT_COMPARED_PREFIXES = ("paths.",)
+NOT_COMPARED = ("plots", "threads", "logger")  # logger: where a trial is tracked (docs/tracking.md)
+NOT_COMPARED_PREFIXES = ("paths.", "logger.")
 
 
 class StudySettingsError(MsvddError):
