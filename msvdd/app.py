@@ -7,7 +7,6 @@ into one line and a non-zero exit. Nothing else happens here.
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import sys
@@ -22,24 +21,15 @@ from omegaconf.errors import OmegaConfBaseException
 
 from msvdd.errors import MsvddError, OutputError, exit_with, portable
 from msvdd.run import hydra_errors, retired
+from msvdd.run.job_dirs import job_dirname, short_dirname
 
 log = logging.getLogger("msvdd")
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOTDIR, errno.EISDIR}
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # conf/ at the repository root
 
 
-def short_dirname(name: str, limit: int = 160) -> str:
-    """A job folder name from its overrides, cut to ``limit`` characters plus a hash when longer.
-
-    Sweep jobs are found again by their folder (resume), so the name must be stable and unique;
-    a tuned override line easily passes the 255-byte limit of a file name.
-    """
-    if len(name) <= limit:
-        return name
-    return f"{name[:limit]}~{hashlib.sha1(name.encode()).hexdigest()[:12]}"
-
-
 OmegaConf.register_new_resolver("msvdd_short", short_dirname, replace=True)
+OmegaConf.register_new_resolver("msvdd_job_dir", job_dirname, replace=True)  # sweep job folders (run/job_dirs.py)
 OmegaConf.register_new_resolver("msvdd_pid", os.getpid, replace=True)  # run folders: one per process
 
 
@@ -100,6 +90,12 @@ def _main() -> None:
         os.environ.pop("HYDRA_FULL_ERROR", None)
 
 
+def _shown(folder: str) -> str:
+    """``folder`` relative to the working directory when it lies below it (outputs/runs/...), else absolute."""
+    path, here = Path(folder).absolute(), Path.cwd()
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def hydra_main(cfg: DictConfig) -> float:
     from msvdd.run.job import run
@@ -107,7 +103,10 @@ def hydra_main(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     sweep_job = hydra_cfg.mode == RunMode.MULTIRUN
     try:
-        return run(cfg, hydra_cfg.runtime.output_dir)
+        auroc = run(cfg, hydra_cfg.runtime.output_dir)
+        if not sweep_job:  # the last line: where the results are (a sweep's jobs say so in the sweep's table)
+            print(f"msvdd: wrote {_shown(hydra_cfg.runtime.output_dir)}")
+        return auroc
     except KeyboardInterrupt:
         log.error("interrupted (Ctrl-C): no results.json was written for this run")  # app.log says why it ended
         raise

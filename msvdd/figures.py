@@ -74,8 +74,10 @@ def embedding_space(points: np.ndarray, clusters: np.ndarray, classes: np.ndarra
     _save(fig, path)
 
 
-def extreme_images(x_test: np.ndarray, scores: np.ndarray, classes: np.ndarray, path: Path, n: int = 16) -> None:
-    """The n most normal (lowest score) and n most anomalous test images, with their true class."""
+def extreme_images(x_test: np.ndarray, scores: np.ndarray, classes: np.ndarray, path: Path, n: int = 16,
+                   names=None) -> None:
+    """The n most normal (lowest score) and n most anomalous test images, with their true class: its name
+    (``names[class]``: an own folder's subfolder, "Sandal") where the data has names, else its index."""
     order = np.argsort(scores)
     rows = (("most normal", order[:n]), ("most anomalous", order[::-1][:n]))
     fig, axes = plt.subplots(2, n, figsize=(n * 0.8, 2.2))
@@ -84,7 +86,8 @@ def extreme_images(x_test: np.ndarray, scores: np.ndarray, classes: np.ndarray, 
             img = np.moveaxis(x_test[i], 0, -1)
             img = (img - img.min()) / (np.ptp(img) or 1)
             axes[r, j].imshow(img.squeeze(), cmap="gray")
-            axes[r, j].set_title(str(int(classes[i])), fontsize=7)
+            c = int(classes[i])
+            axes[r, j].set_title(str(names[c])[:12] if names else str(c), fontsize=6 if names else 7)
             axes[r, j].axis("off")
         axes[r, 0].text(-0.5, 0.5, label, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
     _save(fig, path)

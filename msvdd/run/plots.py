@@ -20,7 +20,8 @@ def write_plots(job, data, scores: np.ndarray, metrics: dict, out: Path) -> None
         figures.roc(data.y_test.numpy(), scores, metrics["auroc"], title, staging / "roc.png")
         job.model.figures(staging, data.x_train, data.y_train.numpy(), trained=not job.evaluating)
         if data.x_test.dim() == 4:  # images (a table has no picture to show)
-            figures.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), staging / "extremes.png")
+            figures.extreme_images(data.x_test.numpy(), scores, data.labels_test.numpy(), staging / "extremes.png",
+                                   names=getattr(job.dataset, "class_names", None))
         for png in sorted(staging.iterdir()):
             os.replace(png, out / png.name)
     finally:
