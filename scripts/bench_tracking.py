@@ -4,7 +4,7 @@ without any logger at all. Each sweep starts from an empty outputs folder; the v
 change of machine load hits them alike. Prints each wall time and the median per variant, and whether the
 logger=none sweep imported mlflow (it must not: ``-X importtime``).
 
-    python scripts/bench_tracking.py [--before DIR] [--repeats 3]
+    python scripts/bench_tracking.py [--before DIR] [--src DIR] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ def sweep(src: Path, extra: list[str], importtime: bool = False) -> tuple[float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, help="a checkout of msvdd without the logger group")
+    parser.add_argument("--src", type=Path, default=ROOT, help="the checkout to time (default: this one)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    variants = {"logger=none": (ROOT, []), "logger=mlflow": (ROOT, ["logger=mlflow"])}
+    src = args.src.resolve()
+    variants = {"logger=none": (src, []), "logger=mlflow": (src, ["logger=mlflow"])}
     if args.before:
         variants = {"before (no logger group)": (args.before.resolve(), []), **variants}
     print(f"load average before: {os.getloadavg()}")
@@ -53,7 +55,7 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()}")
     for name, values in walls.items():
         print(f"{name:26s} median {statistics.median(values):6.1f} s  (min {min(values):.1f}, max {max(values):.1f})")
-    _, log = sweep(ROOT, [], importtime=True)
+    _, log = sweep(src, [], importtime=True)
     imported = {line.split("|")[-1].strip() for line in log.splitlines() if line.startswith("import time:")}
     print("logger=none imported mlflow:", "mlflow" in imported)
 

@@ -9,9 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import CONF, ROOT
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 
-pytestmark = pytest.mark.slow
+from msvdd.errors import ConfigError
+from msvdd.run.compose import compose
+
 SWEEP = ["-m", "experiment=table_digits", "group.size=2", "group.index=0", "seed=0", "method=svdd_one,knn,lof",
          "pretrain.epochs=2", "train.epochs=2"]
 
@@ -29,6 +34,26 @@ def _records(out):
     return {str(p.parent): json.loads(p.read_text()) for p in (out / "sweeps").rglob("results.json")}
 
 
+def test_logger_mlflow_is_a_callback_after_the_table_and_none_is_nothing():
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        none = hydra_compose("config", overrides=["experiment=table_digits"], return_hydra_config=True)
+        tracked = hydra_compose("config", overrides=["experiment=table_digits", "logger=mlflow"],
+                                return_hydra_config=True)
+    GlobalHydra.instance().clear()
+    assert "logger" not in none.hydra.callbacks and not none.logger
+    # Hydra ends callbacks in reverse order: the table is written before the tracker logs it
+    assert list(tracked.hydra.callbacks)[-2:] == ["logger", "table"]
+    assert tracked.logger.tracking_uri is None and tracked.logger.store.endswith("mlflow")
+
+
+def test_a_mistyped_logger_field_stops_at_composition(make_cfg):
+    with pytest.raises(ConfigError) as err:
+        compose(make_cfg("logger=mlflow", "+logger.tracking_ur=http://x"))
+    assert str(err.value).startswith("logger.tracking_ur='http://x': unknown key (did you mean logger.tracking_uri?)")
+
+
+@pytest.mark.slow
 def test_a_table_sweep_is_one_mlflow_run_per_job_under_its_table(tmp_path):
     from mlflow.tracking import MlflowClient
 
@@ -78,6 +103,7 @@ def test_a_table_sweep_is_one_mlflow_run_per_job_under_its_table(tmp_path):
     assert sorted(r.data.tags["kind"] for r in runs) == ["job", "job", "job", "table"]
 
 
+@pytest.mark.slow
 def test_logger_none_writes_only_the_runs_folders(tmp_path):
     proc = _msvdd(tmp_path, *SWEEP[:-3], "method=knn,lof")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -89,6 +115,7 @@ def test_logger_none_writes_only_the_runs_folders(tmp_path):
     assert "msvdd.tracking" not in config  # no tracking callback at all
 
 
+@pytest.mark.slow
 def test_a_failing_tracker_is_one_warning_and_the_run_is_complete(tmp_path):
     unreachable = _msvdd(tmp_path, *SWEEP[:-3], "method=knn,lof", "logger=mlflow",
                          "logger.tracking_uri=http://127.0.0.1:9")  # nothing listens on the discard port
@@ -111,6 +138,7 @@ def test_a_failing_tracker_is_one_warning_and_the_run_is_complete(tmp_path):
     assert json.loads(run.read_text())["status"] == "complete" and (run.parent / "model.pt").is_file()
 
 
+@pytest.mark.slow
 def test_optuna_trials_are_runs_of_their_study_with_the_trial_number(tmp_path):
     from mlflow.tracking import MlflowClient
 

@@ -52,8 +52,11 @@ class MlflowTracker:
                 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
             if self.local:
                 self.store.mkdir(parents=True, exist_ok=True)
-            from mlflow.tracking import MlflowClient
-
+            try:
+                from mlflow.tracking import MlflowClient
+            except ImportError as err:
+                raise ImportError(f"logger=mlflow needs the MLflow client: pip install 'msvdd[mlflow]' ({err})") \
+                    from None
             for name in QUIET:  # after the import: mlflow sets its own level when imported
                 logging.getLogger(name).setLevel(logging.WARNING)
             _CLIENTS[self.uri] = MlflowClient(tracking_uri=self.uri)
