@@ -171,7 +171,6 @@ def test_ae_recon_reuses_deep_svdds_cached_autoencoder(digits, tmp_path):
     (lambda: KNNDetector(n_neighbors=0), "model.n_neighbors"),
     (lambda: KNNDetector(aggregate="median"), "model.aggregate"),
     (lambda: LOFDetector(n_neighbors=-3), "model.n_neighbors"),
-    (lambda: KNNDetector(features=PCAFeatures(65)), "features.n_components"),  # digits have 64 pixels
     (lambda: KNNDetector(features=PCAFeatures(0)), "features.n_components"),
     (lambda: OCSVMDetector(nu=0), "model.nu"),
     (lambda: OCSVMDetector(nu=1.5), "model.nu"),
@@ -213,7 +212,7 @@ def test_unfitted_and_bad_input_errors(digits):
 
 @pytest.mark.parametrize("override,field", [
     ("model.n_neighbors=0", "model.n_neighbors"),
-    ("features.n_components=100", "features.n_components"),
+    ("features.n_components=0", "features.n_components"),
 ])
 def test_run_checks_baseline_config_before_reading_data(make_cfg, tmp_path, override, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
@@ -267,9 +266,13 @@ def test_baselines_on_a_table_score_every_test_row(make_cfg, tmp_path, wine_csv,
         (tmp_path / "run" / "results.json").read_text())["n_test"]
 
 
-def test_pca_features_on_a_narrow_table_name_the_fix(make_cfg, tmp_path, wine_csv):
-    cfg = make_cfg("dataset=table", f"dataset.path={wine_csv}", "dataset.label=target", "dataset.normal_classes=[0,1]",
-                   "method=knn")
-    with pytest.raises(ConfigError, match=r"more than the data's 13 features \(.*features=pixels"):
-        run(cfg, tmp_path / "run")
-    assert not (tmp_path / "run" / "results.json").exists()
+def test_pca_on_a_narrow_table_uses_the_columns_themselves(make_cfg, tmp_path, wine_csv):
+    """50 PCA components of 13 columns would not reduce them: the default features equal features=pixels."""
+    table = ("dataset=table", f"dataset.path={wine_csv}", "dataset.label=target", "dataset.normal_classes=[0,1]")
+    auroc = run(make_cfg(*table, "method=knn"), tmp_path / "pca")
+    assert auroc == run(make_cfg(*table, "method=knn", "features=pixels"), tmp_path / "pixels") > 0.8
+    record = json.loads((tmp_path / "pca" / "results.json").read_text())
+    assert "the 13 features themselves" in json.dumps(record)
+    reloaded = load_model(tmp_path / "pca" / "model.pt", "cpu", "ckpt_path")
+    x = np.random.default_rng(0).normal(size=(5, 13))
+    assert np.array_equal(reloaded.features_.transform(x), x.astype(np.float32))

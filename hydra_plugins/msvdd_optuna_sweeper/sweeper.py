@@ -92,7 +92,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from msvdd.tuning.search_space import SearchParam, expand_average_over, parse_search_space
+from msvdd.tuning.search_space import SearchParam, expand_average_over, parse_search_space, without_class_groups
 from msvdd.tuning.storage import StorageSpec, open_storage, storage_lock, storage_spec, unreadable
 from msvdd.tuning.study_settings import check_fixed_settings, new_study_hint
 
@@ -284,6 +284,7 @@ class MsvddOptunaSweeper(Sweeper):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         loader = self.hydra_context.config_loader
         self.space, self.fixed = parse_search_space(self.params, arguments, config_loader=loader)
+        self.average_over = without_class_groups(self.average_over, self.config)
         self.combos = expand_average_over(self.average_over, loader)
         for param in self.space.values():
             param.distribution()  # invalid bounds etc. fail here, before any trial exists

@@ -10,6 +10,7 @@ A fitted space becomes plain state (``state()``: tensors and values, its part of
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -59,7 +60,8 @@ class PCAFeatures:
 
     Parameters
     ----------
-    n_components : int >= 1, at most the number of pixels (and of training images).
+    n_components : int >= 1, at most the number of training images. With as many features as this or
+        fewer (a table's few columns), PCA would not reduce them: the features are used as they are.
     whiten : scale each component to unit variance (helps RBF kernels and isotropic distances).
     seed : seeds the randomized solver scikit-learn picks for large inputs.
     """
@@ -72,17 +74,20 @@ class PCAFeatures:
     def validate(self, input_shape) -> None:
         n = self.n_components
         n_pixels = math.prod(input_shape) if input_shape is not None else None
-        allowed = "an int from 1 to the number of features" + (f" ({n_pixels})" if n_pixels else "")
+        allowed = "an int >= 1 (the data has " + (f"{n_pixels} features)" if n_pixels else "its features)")
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ConfigError("features.n_components", n, allowed)
-        if n_pixels is not None and n > n_pixels:
-            raise ConfigError("features.n_components", n, allowed, f"more than the data's {n_pixels} features "
-                              "(for a table's few columns, features=pixels gives the baselines the columns themselves)")
         if not isinstance(self.whiten, bool):
             raise ConfigError("features.whiten", self.whiten, "true or false")
 
     def fit(self, X: np.ndarray) -> PCAFeatures:
         self.validate(X.shape[1:])
+        self.n_features_ = int(np.prod(X.shape[1:]))
+        if self.n_components >= self.n_features_:  # nothing to reduce: the features themselves
+            logging.getLogger(__name__).info("features.n_components=%d: the data's %d features are used as they are "
+                                             "(PCA would not reduce them)", self.n_components, self.n_features_)
+            self.pca_ = None
+            return self
         if self.n_components > len(X):
             raise ConfigError("features.n_components", self.n_components,
                               f"at most the number of training images ({len(X)})")
@@ -90,9 +95,14 @@ class PCAFeatures:
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
+        if self.pca_ is None:
+            return np.asarray(X, dtype=np.float32)
         return self.pca_.transform(X).astype(np.float32)
 
     def describe(self) -> dict:
+        if self.pca_ is None:
+            return {"name": self.name, "n_components": self.n_components, "used": f"the {self.n_features_} "
+                    f"features themselves (PCA to {self.n_components} would not reduce them)"}
         return {"name": self.name, "n_components": self.n_components, "whiten": self.whiten,
                 "explained_variance": round(float(self.pca_.explained_variance_ratio_.sum()), 4)}
 
@@ -101,12 +111,14 @@ class PCAFeatures:
 
     def width(self) -> int:
         """Features per sample after ``transform``."""
-        return int(self.n_components)
+        return int(self.n_features_ if self.pca_ is None else self.n_components)
 
     def state(self) -> dict:
         """The settings and the fitted arrays ``transform`` reads (components, mean, variances), as tensors,
         with each array's memory order: the matrix product's rounding depends on it (components_ is
         Fortran-ordered from some solvers), so the rebuilt PCA gets it back."""
+        if self.pca_ is None:
+            return {"name": self.name, **self.params(), "identity": self.n_features_}
         arrays = {key: getattr(self.pca_, key + "_") for key in PCA_ARRAYS}
         return {"name": self.name, **self.params(),
                 **{key: torch.from_numpy(np.array(a, order="C")) for key, a in arrays.items()},
@@ -115,6 +127,9 @@ class PCAFeatures:
     @classmethod
     def from_state(cls, state: dict) -> PCAFeatures:
         space = cls(int(state["n_components"]), bool(state["whiten"]), int(state["seed"]))
+        if "identity" in state:
+            space.pca_, space.n_features_ = None, int(state["identity"])
+            return space
         arrays = {key: np.array(state[key].numpy(), order="F" if key in state["fortran"] else "C")
                   for key in PCA_ARRAYS}
         k, d = arrays["components"].shape

@@ -7,6 +7,9 @@ and ``y_train`` the training images of other classes are dropped, so a whole lab
 ``normal_classes`` must name ids of ``y_train`` or ``labels_test``, and with ``y_test`` (no class ids) it
 may not drop a class of ``y_train``: y_test would still count that class's test images normal.
 Integer images are scaled by 255, float ones are taken as they are (GCN does not depend on the scale).
+Two-dimensional arrays (n, d) are feature rows, read as ``dataset=table`` reads a table: standardised per
+column with the normal training rows' mean and std (use ``network=mlp``); ``normalize`` is for images.
+``validation_size`` (with ``group.split=dev``) holds out a validation part (msvdd.data.own.Holdout).
 """
 
 from __future__ import annotations
@@ -17,7 +20,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from msvdd.data.own import OwnDataset, check_test_split, check_train_size, existing_path, one_class_images
+from msvdd.data.datasets import OneClassData
+from msvdd.data.normalize import DEFAULT, check_normalize
+from msvdd.data.own import (
+    Holdout,
+    OwnDataset,
+    check_seed,
+    check_split,
+    check_test_split,
+    check_train_size,
+    check_validation_size,
+    existing_path,
+    one_class_images,
+)
+from msvdd.data.prepare import fit_standardisation, prepare_table, table_preprocessing
 from msvdd.errors import ConfigError
 
 KEYS = ("x_train", "y_train", "x_test", "y_test", "labels_test")
@@ -67,8 +83,8 @@ def as_image_batch(x: np.ndarray, key: str, field: str = "dataset.path",
     Errors name ``source`` (the file the array came from; ``key`` where not given) and the array."""
     value = key if source is None else source
     if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[3] not in (1, 3)):
-        raise ConfigError(field, value, "images of shape (n, H, W) or (n, H, W, C) with C = 1 or 3",
-                          f"{key} has shape {list(x.shape)}")
+        raise ConfigError(field, value, "images of shape (n, H, W) or (n, H, W, C) with C = 1 or 3, or feature "
+                          "rows (n, d) in x_train and x_test", f"{key} has shape {list(x.shape)}")
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
         raise ConfigError(field, value, "integer or float numbers", f"{key} holds {x.dtype} values")
     if len(x) == 0:
@@ -79,6 +95,22 @@ def as_image_batch(x: np.ndarray, key: str, field: str = "dataset.path",
             raise ConfigError(field, value, "finite numbers", f"{bad} images of {key} hold NaN or infinite values")
     images = torch.from_numpy(np.array(x if x.ndim == 4 else x[..., None]).transpose(0, 3, 1, 2).copy())
     return images, 255.0 if np.issubdtype(x.dtype, np.integer) else 1.0
+
+
+def as_feature_rows(x: np.ndarray, key: str, field: str = "dataset.path",
+                    source: str | None = None) -> tuple[torch.Tensor, float]:
+    """(n, d) numbers -> a float64 tensor of feature rows (1.0: rows have no pixel scale)."""
+    value = key if source is None else source
+    if x.ndim != 2:
+        raise ConfigError(field, value, "feature rows (n, d) in both x_train and x_test", f"{key} has shape "
+                          f"{list(x.shape)}")
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)) or len(x) == 0:
+        raise ConfigError(field, value, "a non-empty array of integer or float numbers", f"{key} is {x.dtype} "
+                          f"{list(x.shape)}")
+    bad = int((~np.isfinite(x.astype(np.float64))).any(axis=1).sum())
+    if bad:
+        raise ConfigError(field, value, "finite numbers", f"{bad} rows of {key} hold NaN or infinite values")
+    return torch.from_numpy(x.astype(np.float64)), 1.0
 
 
 def _labels(arrays, key, n, field, source) -> np.ndarray:
@@ -119,8 +151,13 @@ class Arrays(OwnDataset):
 
     name = "arrays"
 
-    def __init__(self, path, normal_classes=None):
+    def __init__(self, path, normal_classes=None, normalize=DEFAULT, validation_size=0.0, split="table",
+                 split_seed=0):
         self.path = existing_path("dataset.path", path, ALLOWED)
+        self.normalize = check_normalize(normalize)
+        self.validation_size = check_validation_size(validation_size)
+        self.split = check_split(split, self.validation_size)
+        self.split_seed = check_seed("dataset.split_seed", split_seed)
         if normal_classes is not None:
             items = [normal_classes] if isinstance(normal_classes, int) else list(normal_classes)
             if not items or any(isinstance(v, bool) or not isinstance(v, int) for v in items):
@@ -136,8 +173,9 @@ class Arrays(OwnDataset):
         missing = [k for k in ("x_train", "x_test") if k not in arrays]
         if missing:
             raise ConfigError(f, where, ALLOWED, f"missing {missing}; found {sorted(arrays)}")
-        x_train, max_train = as_image_batch(arrays["x_train"], "x_train", f, where)
-        x_test, max_test = as_image_batch(arrays["x_test"], "x_test", f, where)
+        rows = arrays["x_train"].ndim == 2
+        x_train, max_train = (as_feature_rows if rows else as_image_batch)(arrays["x_train"], "x_train", f, where)
+        x_test, max_test = (as_feature_rows if rows else as_image_batch)(arrays["x_test"], "x_test", f, where)
         if x_train.shape[1:] != x_test.shape[1:] or max_train != max_test:
             raise ConfigError(f, where, "x_train and x_test of one image shape and number type",
                               f"x_train {list(arrays['x_train'].shape[1:])} {arrays['x_train'].dtype}, "
@@ -178,5 +216,27 @@ class Arrays(OwnDataset):
                          where if "y_test" in arrays else normal, "test data with normal and anomalous items")
         normal_ids = normal if normal is not None else np.unique(y_train).tolist()
         names = [f"{self.path.name}#{i}" for i in range(n_test)]
-        return one_class_images(self.name, normal_ids, max_train, x_train, y_train, x_test,
-                                labels if labels is not None else y_test, y_test, names)
+        labels = labels if labels is not None else y_test
+        holdout = Holdout.draw(y_train, labels, y_test, self.validation_size, self.split_seed, self.split)
+        if rows:
+            return self._rows(normal_ids, holdout, x_train, y_train, x_test, labels, y_test, names)
+        return one_class_images(self.name, normal_ids, max_train, x_train, y_train, x_test, labels, y_test, names,
+                                normalize=self.normalize, holdout=holdout)
+
+    def _rows(self, normal_ids, holdout, x_train, y_train, x_test, labels, y_test, names) -> OneClassData:
+        """Feature rows as a table: standardised with the normal training rows' statistics."""
+        split = holdout.record(len(x_test))
+        x_train, y_train, x_test, labels, y_test, names = holdout.select(
+            x_train, y_train, x_test, labels, y_test, [f"train#{i}" for i in range(len(x_train))], names)
+        values = x_train.numpy()
+        mean, std = fit_standardisation(values)
+        x = prepare_table(values, mean, std)
+        columns = [f"x{i}" for i in range(values.shape[1])]
+        return OneClassData(
+            name=self.name, normal_classes=tuple(int(c) for c in normal_ids), x_train=x,
+            y_train=torch.as_tensor(np.asarray(y_train), dtype=torch.int64),
+            x_test=prepare_table(x_test.numpy(), mean, std),
+            labels_test=torch.as_tensor(np.asarray(labels), dtype=torch.int64),
+            y_test=torch.as_tensor(np.asarray(y_test), dtype=torch.int64),
+            scale=(float(x.min()), float(x.max())), preprocessing=table_preprocessing(columns, mean, std),
+            names_test=tuple(names), split=split)

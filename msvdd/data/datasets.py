@@ -34,10 +34,11 @@ class OneClassData:
     x_test: torch.Tensor  # float32, preprocessed with the training constants
     labels_test: torch.Tensor  # int64 true class of each test image
     y_test: torch.Tensor  # int64: 0 normal (class in normal_classes), 1 anomaly
-    scale: tuple[float, float]  # (min, max) after GCN on the normal training data
+    scale: tuple[float, float]  # min-max constants of the normal training data (the input's range without them)
     # What scoring new data needs (saved in model.pt for msvdd.predict): see msvdd.data.prepare.
     preprocessing: dict | None = None
     names_test: tuple[str, ...] | None = None  # one name per test item (file or row), where the data has them
+    split: dict | None = None  # own data: which held-out part is scored and how large each is (own.Holdout)
 
 
 def validate_normal_classes(value, n_classes: int) -> tuple[int, ...]:
@@ -94,7 +95,8 @@ def make_one_class(name, normal_classes, max_value, x_train, y_train, x_test, la
         labels_test=labels,
         y_test=(~torch.isin(labels, torch.tensor(normal_classes))).to(torch.int64),
         scale=(lo, hi),
-        preprocessing=image_preprocessing(x_train.shape[1:], max_value, (lo, hi)),
+        preprocessing=image_preprocessing(x_train.shape[1:], max_value, {"normalize": "gcn_minmax",
+                                                                          "scale": [lo, hi]}),
     )
 
 

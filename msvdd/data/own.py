@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,8 +17,8 @@ import numpy as np
 import torch
 
 from msvdd.data.datasets import OneClassData
+from msvdd.data.normalize import DEFAULT, fit_normalization
 from msvdd.data.prepare import image_preprocessing, prepare_images
-from msvdd.data.preprocess import apply_min_max, fit_min_max, gcn_l1, to_float
 from msvdd.errors import ConfigError
 
 
@@ -104,23 +105,111 @@ def split_per_class(labels: np.ndarray, test_size: float, seed: int) -> tuple[np
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
+EVALUATED = {"table": "test", "dev": "validation"}  # group.split -> the part of the data a run scores
+
+
+def check_split(value, validation_size: float) -> str:
+    """``dataset.split`` (``${group.split}``): which held-out part a run scores; dev needs a validation part."""
+    if value not in EVALUATED:
+        raise ConfigError("group.split", value, "table (score the test split) | dev (score the validation split)")
+    if value == "dev" and not validation_size:
+        raise ConfigError("dataset.validation_size", validation_size, "a fraction in (0, 1), e.g. 0.2",
+                          "group.split=dev scores your data's validation split, carved from the training items "
+                          "and the anomalies, so that tuning never reads the test split")
+    return value
+
+
+def check_validation_size(value) -> float:
+    return 0.0 if value in (0, None) else check_fraction("dataset.validation_size", value)
+
+
+def carve(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Mask of the items held out for validation: ceil(fraction * n) of each class, seeded; a class of two
+    or more items keeps at least one. ``fraction`` 0 holds out nothing (and draws nothing)."""
+    held = np.zeros(len(labels), dtype=bool)
+    if not fraction:
+        return held
+    rng = np.random.default_rng([seed, 1])  # a stream of its own: the test split does not move
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        held[idx[: min(math.ceil(fraction * len(idx)), max(len(idx) - 1, 1))]] = True
+    return held
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Which items a run trains on and scores: the same training items whichever part is scored, so that
+    settings tuned on the validation part carry over to the test part unchanged."""
+
+    train: np.ndarray  # mask over the normal training items
+    validation_normal: np.ndarray  # mask over the training items: held out, scored with split=dev
+    validation_anomaly: np.ndarray  # mask over the test items: held out of the test split
+    split: str
+
+    @classmethod
+    def draw(cls, train_labels, test_labels, y_test, validation_size: float, seed: int, split: str) -> Holdout:
+        val_normal = carve(np.asarray(train_labels), validation_size, seed)
+        anomalies = np.flatnonzero(np.asarray(y_test) == 1)
+        val_anomaly = np.zeros(len(y_test), dtype=bool)
+        val_anomaly[anomalies[carve(np.asarray(test_labels)[anomalies], validation_size, seed + 1)]] = True
+        return cls(~val_normal, val_normal, val_anomaly, check_split(split, validation_size))
+
+    def record(self, n_test: int) -> dict:
+        """What results.json says of the split: how many items each part holds, which one was scored."""
+        n_anomaly = int(self.validation_anomaly.sum())
+        return {"scored": EVALUATED[self.split], "validation_size": {
+            "normal": int(self.validation_normal.sum()), "anomaly": n_anomaly}, "test_items": n_test - n_anomaly}
+
+    def select(self, x_train, y_train, x_test, labels_test, y_test, names_train, names_test):
+        """(x_train, y_train, x_scored, labels_scored, y_scored, names_scored) of this holdout."""
+        train, val_n, val_a = self.train, self.validation_normal, self.validation_anomaly
+        if self.split == "table":
+            keep = ~val_a
+            return (_take(x_train, train), _take(y_train, train), _take(x_test, keep), _take(labels_test, keep),
+                    _take(y_test, keep), _take(names_test, keep))
+        return (_take(x_train, train), _take(y_train, train), _cat(_take(x_train, val_n), _take(x_test, val_a)),
+                np.concatenate([_take(y_train, val_n), _take(labels_test, val_a)]),
+                np.concatenate([np.zeros(int(val_n.sum()), np.int64), _take(y_test, val_a)]),
+                [*_take(names_train, val_n), *_take(names_test, val_a)])
+
+
+def _cat(a, b):
+    return torch.cat([a, b]) if isinstance(a, torch.Tensor) else np.concatenate([a, b])
+
+
+def _take(a, mask: np.ndarray):
+    if isinstance(a, torch.Tensor):
+        return a[torch.from_numpy(mask)]
+    return np.asarray(a)[mask] if not isinstance(a, (list, tuple)) else [v for v, m in zip(a, mask) if m]
+
+
 def one_class_images(name, normal_ids, max_value, x_train, y_train, x_test, labels_test, y_test,
-                     names_test=None, color=None, image_size=None) -> OneClassData:
+                     names_test=None, color=None, image_size=None, normalize=DEFAULT,
+                     holdout: Holdout | None = None, names_train=None) -> OneClassData:
     """Images (uint8 or float tensors, (n, C, H, W)) of the normal training data and the test data,
-    preprocessed as the benchmarks are (GCN-L1 per image, min-max with the training constants)."""
-    x_tr = gcn_l1(to_float(x_train, max_value))
-    lo, hi = fit_min_max(x_tr)
+    normalised with ``normalize`` fitted on the training images (msvdd.data.normalize); ``holdout``
+    chooses the items trained on and scored (test or validation part)."""
+    split = None
+    if holdout is not None:
+        split = holdout.record(len(x_test))
+        names_train = names_train or [f"train#{i}" for i in range(len(x_train))]
+        names_test = names_test if names_test is not None else [f"test#{i}" for i in range(len(x_test))]
+        x_train, y_train, x_test, labels_test, y_test, names_test = holdout.select(
+            x_train, y_train, x_test, labels_test, y_test, names_train, names_test)
+    x_tr, record = fit_normalization(x_train, max_value, normalize)
+    prep = image_preprocessing(x_train.shape[1:], max_value, record, color, image_size)
     return OneClassData(
         name=name,
         normal_classes=tuple(int(c) for c in normal_ids),
-        x_train=apply_min_max(x_tr, lo, hi, inplace=True),
+        x_train=x_tr,
         y_train=torch.as_tensor(np.asarray(y_train), dtype=torch.int64),
-        x_test=prepare_images(x_test, max_value, (lo, hi)),
+        x_test=prepare_images(x_test, max_value, prep),
         labels_test=torch.as_tensor(np.asarray(labels_test), dtype=torch.int64),
         y_test=torch.as_tensor(np.asarray(y_test), dtype=torch.int64),
-        scale=(lo, hi),
-        preprocessing=image_preprocessing(x_train.shape[1:], max_value, (lo, hi), color, image_size),
+        scale=tuple(record.get("scale", (float(x_tr.min()), float(x_tr.max())))),
+        preprocessing=prep,
         names_test=None if names_test is None else tuple(names_test),
+        split=split,
     )
 
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from msvdd.data.preprocess import apply_min_max, gcn_l1, to_float
+from msvdd.data.normalize import apply_normalization
 
 IMAGES, TABLE = "images", "table"
 
 
-def image_preprocessing(shape, max_value: float, scale, color: str | None = None, image_size=None) -> dict:
-    """Images: GCN-L1 per image, then min-max with the normal training data's (min, max)."""
+def image_preprocessing(shape, max_value: float, normalization: dict, color: str | None = None,
+                        image_size=None) -> dict:
+    """Images: ``normalization`` is the fitted record of msvdd.data.normalize (rule and constants)."""
     return {"kind": IMAGES, "input_shape": [int(v) for v in shape], "max_value": float(max_value),
-            "scale": [float(scale[0]), float(scale[1])], "color": color, "image_size": image_size}
+            **normalization, "color": color, "image_size": image_size}
 
 
-def prepare_images(x: torch.Tensor, max_value: float, scale) -> torch.Tensor:
-    """Raw images (n, C, H, W) -> the network's input, with the training constants ``scale`` = (min, max)."""
-    return apply_min_max(gcn_l1(to_float(x, max_value)), scale[0], scale[1], inplace=True)
+def prepare_images(x: torch.Tensor, max_value: float, prep: dict) -> torch.Tensor:
+    """Raw images (n, C, H, W) -> the network's input, with the training record ``prep``."""
+    return apply_normalization(x, prep, max_value)
 
 
 def table_preprocessing(columns, mean: np.ndarray, std: np.ndarray) -> dict:

@@ -3,6 +3,7 @@
 ``label`` names the class column; ``features`` the feature columns (null: every other column);
 ``normal_classes`` the label values that are normal. The normal rows are split per class with
 ``split_seed`` (``test_size`` of them go to the test set); every other row is a test anomaly.
+``validation_size`` (with ``group.split=dev``) holds out a validation part (msvdd.data.own.Holdout).
 Features are standardised with the normal training rows' mean and std (see msvdd.data.prepare).
 Use it with ``network=mlp`` (the default network of this dataset).
 """
@@ -17,11 +18,14 @@ import torch
 
 from msvdd.data.datasets import OneClassData
 from msvdd.data.own import (
+    Holdout,
     OwnDataset,
     check_fraction,
     check_seed,
+    check_split,
     check_test_split,
     check_train_size,
+    check_validation_size,
     existing_path,
     match_classes,
     split_per_class,
@@ -87,7 +91,8 @@ class Table(OwnDataset):
 
     name = "table"
 
-    def __init__(self, path, label=None, normal_classes=None, features=None, test_size=0.3, split_seed=0):
+    def __init__(self, path, label=None, normal_classes=None, features=None, test_size=0.3, split_seed=0,
+                 validation_size=0.0, split="table"):
         self.path = existing_path("dataset.path", path, ALLOWED, folder=False)
         if not isinstance(label, (str, int)) or isinstance(label, bool):
             raise ConfigError("dataset.label", label, "the name of the class column")
@@ -97,6 +102,8 @@ class Table(OwnDataset):
         self.normal_classes = normal_classes
         self.test_size = check_fraction("dataset.test_size", test_size)
         self.split_seed = check_seed("dataset.split_seed", split_seed)
+        self.validation_size = check_validation_size(validation_size)
+        self.split = check_split(split, self.validation_size)
 
     def __repr__(self) -> str:
         return f"Table(path='{self.path}', label='{self.label}', normal_classes={self.normal_classes})"
@@ -128,6 +135,10 @@ class Table(OwnDataset):
                          "each normal class go to the test split)", "row")
         y_test = (~is_normal[test]).astype(np.int64)
         check_test_split(y_test, "dataset.test_size", self.test_size, "a fraction leaving normal test rows")
+        holdout = Holdout.draw(labels[train], labels[test], y_test, self.validation_size, self.split_seed, self.split)
+        split = holdout.record(len(test))
+        train, _, test, _, y_test, _ = holdout.select(train, labels[train], test, labels[test], y_test, train, test)
+        test = np.asarray(test)
         mean, std = fit_standardisation(values[train])
         x_train = prepare_table(values[train], mean, std)
         return OneClassData(
@@ -136,7 +147,7 @@ class Table(OwnDataset):
             x_test=prepare_table(values[test], mean, std), labels_test=_tensor(labels[test]),
             y_test=_tensor(y_test), scale=(float(x_train.min()), float(x_train.max())),
             preprocessing=table_preprocessing(columns, mean, std),
-            names_test=tuple(f"{self.path.name}#{i}" for i in test),
+            names_test=tuple(f"{self.path.name}#{i}" for i in test), split=split,
         )
 
 

@@ -72,6 +72,9 @@ class LeNetAutoEncoder(AutoEncoder):
 
 
 def _check(input_shape, channels, kernel_size, rep_dim, activation) -> None:
+    if len(input_shape) == 1:
+        raise ConfigError("network.input_shape", list(input_shape), "network=mlp for feature rows; a LeNet takes "
+                          "images [channels, height, width]", f"feature rows of {input_shape[0]} values, not images")
     if len(input_shape) != 3 or min(input_shape) < 1:
         raise ConfigError("network.input_shape", list(input_shape), "[channels, height, width], all >= 1")
     if not channels or min(channels) < 1:

@@ -43,6 +43,7 @@ def write_results(job, data, metrics: dict, timings: dict, path: Path) -> None:
         "method": job.method, "seed": model.seed, **metrics,
         **model.describe(None if job.evaluating else data.y_train.numpy()),
         "n_classes": len(data.normal_classes), "n_train": len(data.x_train), "n_test": len(data.x_test),
+        **({"split": data.split} if data.split else {}),
         "settings": job.settings, "settings_id": settings_id(job.settings),
         "timings_s": {k: round(v, 3) for k, v in timings.items()}, "versions": versions(),
         "config": used_config(cfg, job.evaluating),

@@ -25,12 +25,18 @@ forms work.  Keys added to ``hydra.sweeper.params``/``average_over`` from the co
 ``+`` (``+hydra.sweeper.average_over.k=[1,2]``); a plain ``key=choice(...)`` needs nothing.
 """
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hydra.utils import get_class
+from omegaconf import OmegaConf
+
 from msvdd.tuning.overrides import format_value, null_from_placeholder, parse_override, plain_value
+
+log = logging.getLogger(__name__)
 
 _INT_LITERAL = re.compile(r"^[+-]?\d[\d_]*$")
 _INTERVAL_CALL = re.compile(r"interval\s*\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)")
@@ -228,6 +234,20 @@ def parse_search_space(
             fixed.pop(key, None)
             fixed[key] = line
     return space, list(fixed.values())
+
+
+def without_class_groups(average_over: Mapping[str, Any] | None, config: Any) -> dict:
+    """``average_over`` less its ``group.*`` axes when the sweep's dataset has no fixed class list (the
+    user's own data: one set of normal classes, scored on its validation split under ``group.split=dev``),
+    so that the searches written for the benchmarks run on own data unchanged."""
+    average_over = dict(average_over or {})
+    target = OmegaConf.select(config, "dataset._target_") if config is not None else None
+    if not target or getattr(get_class(target), "n_classes", 10) is not None:
+        return average_over
+    dropped = [k for k in average_over if k.startswith("group.")]
+    if dropped:
+        log.info("own data (%s): one group of normal classes, so average_over drops %s", target, dropped)
+    return {k: v for k, v in average_over.items() if k not in dropped}
 
 
 def expand_average_over(average_over: Mapping[str, Any] | None, config_loader: Any = None) -> list[list[str]]:
