@@ -85,7 +85,7 @@ def extreme_images(x_test: np.ndarray, scores: np.ndarray, classes: np.ndarray, 
         for j, i in enumerate(idx):
             img = np.moveaxis(x_test[i], 0, -1)
             img = (img - img.min()) / (np.ptp(img) or 1)
-            axes[r, j].imshow(img.squeeze(), cmap="gray")
+            axes[r, j].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray")  # a 1-pixel-high row too
             c = int(classes[i])
             axes[r, j].set_title(str(names[c])[:12] if names else str(c), fontsize=6 if names else 7)
             axes[r, j].axis("off")

@@ -118,3 +118,11 @@ def test_a_lenet_on_feature_rows_says_use_mlp(tmp_path):
     from msvdd.networks.lenet import _check
     with pytest.raises(ConfigError, match="network=mlp for feature rows"):
         _check((13,), [8, 4], 5, 32, "leaky_relu")
+
+
+def test_extremes_png_draws_one_pixel_high_images(tmp_path):
+    """(n, 1, 13) arrays are images one pixel high: extremes.png draws them as strips (was a crash)."""
+    from msvdd.figures import extreme_images
+    x = np.random.default_rng(0).normal(size=(40, 1, 1, 13)).astype(np.float32)
+    extreme_images(x, np.arange(40.0), np.zeros(40, int), tmp_path / "extremes.png", n=4)
+    assert (tmp_path / "extremes.png").stat().st_size > 1000
