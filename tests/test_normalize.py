@@ -126,3 +126,15 @@ def test_extremes_png_draws_one_pixel_high_images(tmp_path):
     x = np.random.default_rng(0).normal(size=(40, 1, 1, 13)).astype(np.float32)
     extreme_images(x, np.arange(40.0), np.zeros(40, int), tmp_path / "extremes.png", n=4)
     assert (tmp_path / "extremes.png").stat().st_size > 1000
+
+
+def test_benchmarks_take_the_rule_too():
+    from msvdd.data import Digits
+    ruff, plain = Digits([0, 1]).load(), Digits([0, 1], normalize="minmax").load()
+    assert ruff.preprocessing["normalize"] == "gcn_minmax" and plain.preprocessing["normalize"] == "minmax"
+    x, y = Digits([0, 1]).raw()[:2]
+    pixels = torch.from_numpy(x[np.isin(y, [0, 1])]).float().reshape(plain.x_train.shape) / 16
+    lo, hi = plain.scale
+    assert (lo, hi) == (float(pixels.min()), float(pixels.max()))
+    assert torch.equal(plain.x_train, (pixels - lo) / (hi - lo))
+    assert not torch.equal(ruff.x_train, plain.x_train)

@@ -17,8 +17,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from msvdd.data.normalize import DEFAULT, apply_normalization, check_normalize, fit_normalization
 from msvdd.data.prepare import image_preprocessing
-from msvdd.data.preprocess import apply_min_max, fit_min_max, gcn_l1, to_float
 from msvdd.data.sources import digits_arrays, raw_arrays
 from msvdd.errors import ConfigError
 
@@ -79,24 +79,23 @@ def resolve_root(root) -> Path:
     return Path(root).expanduser().absolute()
 
 
-def make_one_class(name, normal_classes, max_value, x_train, y_train, x_test, labels_test) -> OneClassData:
-    """Keep the normal training images, GCN-L1 everything, min-max with the normal training constants."""
+def make_one_class(name, normal_classes, max_value, x_train, y_train, x_test, labels_test,
+                   normalize: str = DEFAULT) -> OneClassData:
+    """Keep the normal training images, normalise everything with ``normalize`` fitted on them
+    (Ruff et al.'s GCN-L1 + min-max by default: msvdd.data.normalize)."""
     keep = np.isin(y_train, normal_classes)
-    x_tr = gcn_l1(to_float(torch.from_numpy(x_train[keep]), max_value))
-    lo, hi = fit_min_max(x_tr)
-    x_te = gcn_l1(to_float(torch.tensor(x_test), max_value))
+    x_tr, record = fit_normalization(torch.from_numpy(x_train[keep]), max_value, normalize)
     labels = torch.tensor(labels_test, dtype=torch.int64)
     return OneClassData(
         name=name,
         normal_classes=tuple(normal_classes),
-        x_train=apply_min_max(x_tr, lo, hi, inplace=True),
+        x_train=x_tr,
         y_train=torch.from_numpy(y_train[keep].astype(np.int64)),
-        x_test=apply_min_max(x_te, lo, hi, inplace=True),
+        x_test=apply_normalization(torch.tensor(x_test), record, max_value),
         labels_test=labels,
         y_test=(~torch.isin(labels, torch.tensor(normal_classes))).to(torch.int64),
-        scale=(lo, hi),
-        preprocessing=image_preprocessing(x_train.shape[1:], max_value, {"normalize": "gcn_minmax",
-                                                                          "scale": [lo, hi]}),
+        scale=tuple(record.get("scale", (float(x_tr.min()), float(x_tr.max())))),
+        preprocessing=image_preprocessing(x_train.shape[1:], max_value, record),
     )
 
 
@@ -109,9 +108,10 @@ class OneClassDataset:
     class_names: ClassVar[tuple[str, ...]]
     max_value: ClassVar[int] = 255  # the largest raw pixel value
 
-    def __init__(self, normal_classes, root=None):
+    def __init__(self, normal_classes, root=None, normalize: str = DEFAULT):
         self.normal_classes = validate_normal_classes(normal_classes, self.n_classes)
         self.root = resolve_root(root)
+        self.normalize = check_normalize(normalize)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(normal_classes={list(self.normal_classes)}, root='{self.root}')"
@@ -124,7 +124,7 @@ class OneClassDataset:
         """Read (cached per process) and preprocess: see OneClassData."""
         x_train, y_train, x_test, y_test = self.raw()
         return make_one_class(
-            self.name, self.normal_classes, self.max_value, x_train, y_train, x_test, y_test
+            self.name, self.normal_classes, self.max_value, x_train, y_train, x_test, y_test, self.normalize
         )
 
 
@@ -173,9 +173,11 @@ class Digits(OneClassDataset):
     max_value = 16
     n_images: ClassVar[int] = 1797
 
-    def __init__(self, normal_classes, test_size: float = 0.3, split_seed: int = 0, root=None):
+    def __init__(self, normal_classes, test_size: float = 0.3, split_seed: int = 0, root=None,
+                 normalize: str = DEFAULT):
         self.normal_classes = validate_normal_classes(normal_classes, self.n_classes)
         self.root = None
+        self.normalize = check_normalize(normalize)
         self.test_size = self._validate_test_size(test_size)
         if (
             isinstance(split_seed, bool)
