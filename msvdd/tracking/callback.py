@@ -108,8 +108,8 @@ class TrackingCallback(Callback):
             self._guard(f"study {study}", config, lambda: tracker.log_study(name, _study(config, study), sweep))
             return
         table = _select(config, "hydra.callbacks.table.out_dir")
-        self._guard(f"the table of {sweep}", config,
-                    lambda: tracker.log_table(name, sweep, Path(table) if table else None))
+        self._guard(f"sweep {sweep}", config,
+                    lambda: tracker.log_sweep(name, sweep, Path(table) if table else None))
 
 
 def _study(config: DictConfig, name: str):

@@ -83,7 +83,13 @@ class MlflowTracker:
 
     def _find(self, experiment_id: str, **tags) -> list:
         where = " and ".join(f"tags.{k} = '{_quoted(v)}'" for k, v in tags.items())
-        return self.client().search_runs([experiment_id], filter_string=where, max_results=1000)
+        runs, token = [], None
+        while True:  # pages of 1000: a full table sweep has 720 jobs, a long search more
+            page = self.client().search_runs([experiment_id], filter_string=where, max_results=1000, page_token=token)
+            runs.extend(page)
+            token = page.token
+            if not token:
+                return runs
 
     def _log(self, run_id: str, params: dict | None = None, metrics: dict | None = None, tags: dict | None = None,
              steps: dict | None = None, when: int | None = None) -> None:
@@ -128,17 +134,19 @@ class MlflowTracker:
         client.set_terminated(run_id, "FINISHED", end_time=_ms(end))
         return run_id
 
-    def log_table(self, experiment: str, sweep: Path, table_dir: Path | None) -> str:
-        """The sweep's table as a parent run (table.md, table.csv, auroc.png ...); its job runs nest under it."""
+    def log_sweep(self, experiment: str, sweep: Path, table_dir: Path | None) -> str:
+        """A grid sweep as a parent run of its job runs: a table sweep's ``table`` run holds its table (table.md,
+        table.csv, auroc.png ...) and mean AUROCs; any other sweep's is a ``sweep`` run."""
         experiment_id = self.experiment_id(experiment)
-        where = {"kind": "table", "sweep": str(sweep.absolute())}
+        kind = "table" if table_dir else "sweep"
+        where = {"kind": kind, "sweep": str(sweep.absolute())}
         found = self._find(experiment_id, **where)
         client = self.client()
         run_id = found[0].info.run_id if found else client.create_run(
-            experiment_id, run_name=f"table {experiment}", tags=where).info.run_id
+            experiment_id, run_name=f"{kind} {experiment}", tags=where).info.run_id
         files = sorted(p for p in table_dir.iterdir() if p.is_file()) if table_dir and table_dir.is_dir() else []
-        self._log(run_id, tags={"table_dir": str(table_dir.absolute()) if table_dir else ""},
-                  metrics=_table_metrics(table_dir))
+        if table_dir:
+            self._log(run_id, tags={"table_dir": str(table_dir.absolute())}, metrics=_table_metrics(table_dir))
         self._files(run_id, [(p, None) for p in files])
         self._adopt(experiment_id, run_id, kind="job", sweep=where["sweep"])
         client.set_terminated(run_id, "FINISHED")
