@@ -77,6 +77,7 @@ def test_a_table_sweep_is_one_mlflow_run_per_job_under_its_table(tmp_path):
             "method": record["method"], "dataset": "digits", "group_size": "2", "group_index": "0", "seed": "0",
             "experiment": "table_digits"}
         assert run.data.tags["sweep"] == str(out / "sweeps" / "table_digits")
+        assert run.data.tags["version.torch"] == record["versions"]["torch"]
         assert run.data.params["method"] == record["method"]
         names = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {"results.json", "model.pt", "hydra"} <= names

@@ -86,13 +86,15 @@ def trial_number(subdir: str | None) -> int | None:
 
 
 def tags(record: dict, where: dict[str, str]) -> dict[str, str]:
-    """What a user filters runs by: method, dataset, normal classes, group size and index, seed, mode, plus
-    ``where`` (experiment name, sweep folder, run folder, Optuna study and trial)."""
+    """What a user filters runs by: method, dataset, normal classes, group size and index, seed, mode, the package
+    versions and device (``version.torch``, ``version.device``), plus ``where`` (experiment name, sweep folder,
+    run folder, Optuna study and trial)."""
     group = record.get("group") or {}
     found = {"method": record.get("method"), "dataset": record.get("dataset"),
              "normal_classes": json.dumps(record.get("normal_classes")), "seed": record.get("seed"),
              "group_size": group.get("size"), "group_index": group.get("index"), "group_split": group.get("split"),
-             "mode": record.get("mode"), "settings_id": record.get("settings_id")}
+             "mode": record.get("mode"), "settings_id": record.get("settings_id"),
+             **{f"version.{k}": v for k, v in (record.get("versions") or {}).items()}}  # torch, device, ...
     return {k: str(v) for k, v in {**found, **where}.items() if v is not None}
 
 
