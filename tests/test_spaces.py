@@ -46,7 +46,7 @@ def test_umap_space_finds_the_classes_better_than_the_encoder(embedded):
     ari = {"encoder": [], "umap": []}
     for z, y in (embedded, _embedding([2, 3, 5, 8]), _embedding([1, 2, 3])):
         for space in (EncoderSpace(), UMAPSpace(seed=0, cache_dir=NUMBA_CACHE)):
-            finch = FinchClustering(space=space)
+            finch = FinchClustering(metric="cosine", space=space)  # as written before euclidean was the default
             ari[space.name].append(adjusted_rand_score(y, finch.fit_predict(z, y)))
             assert finch.describe()["space"]["name"] == space.name
     assert np.mean(ari["umap"]) > np.mean(ari["encoder"]) + 0.1, ari

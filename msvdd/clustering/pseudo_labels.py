@@ -36,6 +36,8 @@ class _Clustering:
 
     def fit_predict(self, z: np.ndarray, y: np.ndarray | None = None, inputs: np.ndarray | None = None) -> np.ndarray:
         self.info = {}
+        if self.name != "none" and self._requested(y) == 1:
+            return self._one_sphere(len(z))
         points = np.asarray(z, dtype=np.float32)
         with threads.kept():  # a space's libraries (umap, numba) reset the run's thread count: held after them
             if self.space is not None:
@@ -58,6 +60,18 @@ class _Clustering:
 
     def describe(self) -> dict:
         return dict(self.info)
+
+    def _requested(self, y) -> int | None:
+        """How many clusters the options ask for on this data (None: the clustering decides)."""
+        return None
+
+    def _one_sphere(self, n: int) -> np.ndarray:
+        """Asked for one cluster (one normal class, k = group size): one sphere, without computing the space
+        or the partition, which could only say the same (and UMAP's first use costs 20-40 s)."""
+        log.info("%s clustering skipped: one normal class, one sphere (classic Deep SVDD)", self.name)
+        self.info = {"method": self.name, "n_raw_clusters": 1, "n_merged": 0, "min_cluster_size": self._min_size(n),
+                     "skipped": "one normal class: one sphere, no clustering"}
+        return np.zeros(n, dtype=np.int64)
 
     def _min_size(self, n: int) -> int:
         m = self.min_cluster_size
@@ -90,10 +104,23 @@ class NoClustering(_Clustering):
         return np.zeros(len(z), dtype=np.int64)
 
 
+def _default_space(space, seed: int):
+    """The command line's space (conf/model/clustering/space/umap_input.yaml) when none is given."""
+    from msvdd.clustering.spaces import UMAPSpace
+
+    return UMAPSpace(seed=seed, source="input", input_pca=50) if space is None else space
+
+
 class OracleClustering(_Clustering):
     """One sphere per true normal class: what the seed's code did (it needs the labels)."""
 
     name = "oracle"
+
+    def __init__(self, min_cluster_size: float = 0, assign=None):
+        super().__init__(min_cluster_size, None, assign)
+
+    def _requested(self, y):
+        return None if y is None else int(len(np.unique(np.asarray(y))))
 
     def _labels(self, z, y):
         if y is None:
@@ -108,8 +135,11 @@ class KMeansClustering(_Clustering):
 
     def __init__(self, n_clusters="group_size", min_cluster_size: float = 0.05, seed: int = 0, space=None,
                  assign=None):
-        super().__init__(min_cluster_size, space, assign)
+        super().__init__(min_cluster_size, _default_space(space, seed), assign)
         self.n_clusters, self.seed = n_clusters, seed
+
+    def _requested(self, y):
+        return _group_size(self.n_clusters, y, "model.clustering.n_clusters")
 
     def _labels(self, z, y):
         from sklearn.cluster import KMeans
@@ -124,19 +154,24 @@ class FinchClustering(_Clustering):
     ``req_clusters``: ``group_size`` (the number of normal classes: uses the protocol's knowledge),
     an int, or null for a label-free choice: the finest FINCH partition in which every cluster
     holds at least ``min_cluster_size`` points (else the coarsest one with two or more clusters).
+    The defaults are the command line's (conf/model/clustering/finch.yaml): euclidean, in a seeded
+    UMAP of the input (``space=None``); ``space=EncoderSpace(), metric="cosine"`` is FINCH's own.
     """
 
     name = "finch"
     PARTITION_RULE = "finest partition whose clusters all hold >= min_cluster_size points"
 
-    def __init__(self, metric: str = "cosine", req_clusters="group_size", min_cluster_size: float = 0.05,
+    def __init__(self, metric: str = "euclidean", req_clusters="group_size", min_cluster_size: float = 0.05,
                  seed: int = 0, space=None, assign=None):
-        super().__init__(min_cluster_size, space, assign)
+        super().__init__(min_cluster_size, _default_space(space, seed), assign)
         if metric not in ("cosine", "euclidean"):
             raise ConfigError(f"{self.field}.metric", metric, "cosine, euclidean")
         if req_clusters is not None:
             _group_size(req_clusters, [0], f"{self.field}.req_clusters")  # validate the form early
         self.metric, self.req_clusters, self.seed = metric, req_clusters, seed
+
+    def _requested(self, y):
+        return None if self.req_clusters is None else _group_size(self.req_clusters, y, f"{self.field}.req_clusters")
 
     def _labels(self, z, y):
         from msvdd.clustering.finch import finch

@@ -106,13 +106,16 @@ class PCASpace(EncoderSpace):
 
 
 MIN_UMAP_POINTS = 3
+USER_CACHE = "user"  # UMAPSpace(cache_dir=...): the per-user numba cache folder (user_numba_cache)
 
 
 class UMAPSpace(EncoderSpace):
     """UMAP (umap-learn) of the embeddings, seeded: same seed, same points (single-threaded then).
 
     ``cache_dir``: where numba keeps the compiled UMAP and pynndescent functions between
-    processes (null: numba's default, compiling them again in every process: ~10-20 s).
+    processes (null: numba's default, compiling them again in every process: 20-40 s). The default,
+    ``"user"``, is one folder per user (:func:`user_numba_cache`), shared by every run whatever its
+    output folder, as conf/model/clustering/space/umap.yaml spells it.
     From 4,096 points (where umap itself stops computing all distances) to ``EXACT_KNN_MAX`` the
     k-NN graph is handed to UMAP from :func:`exact_knn`, not from pynndescent's NN-descent, whose
     numba code cannot be cached (it uses dynamic globals) and recompiled in every run.
@@ -121,8 +124,8 @@ class UMAPSpace(EncoderSpace):
     name = "umap"
 
     def __init__(self, n_components: int = 10, n_neighbors: int = 30, min_dist: float = 0.0,
-                 metric: str = "euclidean", n_epochs: int | None = None, seed: int = 0, cache_dir: str | None = None,
-                 source: str = "encoder", input_pca: int | None = 50):
+                 metric: str = "euclidean", n_epochs: int | None = None, seed: int = 0,
+                 cache_dir: str | None = USER_CACHE, source: str = "encoder", input_pca: int | None = 50):
         super().__init__(source, input_pca)
         self.n_components = _positive_int("model.clustering.space.n_components", n_components)
         self.n_neighbors = _positive_int("model.clustering.space.n_neighbors", n_neighbors, 2)
@@ -133,7 +136,7 @@ class UMAPSpace(EncoderSpace):
         if n_epochs is not None:
             _positive_int("model.clustering.space.n_epochs", n_epochs)
         self.min_dist, self.metric, self.n_epochs = float(min_dist), metric, n_epochs
-        self.seed, self.cache_dir = seed, cache_dir
+        self.seed, self.cache_dir = seed, user_numba_cache() if cache_dir == USER_CACHE else cache_dir
 
     def settings(self) -> dict:
         return {"n_components": self.n_components, "n_neighbors": self.n_neighbors, "min_dist": self.min_dist,
@@ -192,6 +195,17 @@ def exact_knn(z: np.ndarray, k: int, metric: str = "euclidean", block: int = 102
     return indices, dists
 
 
+def user_numba_cache() -> str:
+    """The per-user numba cache: ``$MSVDD_NUMBA_CACHE``, else ``$XDG_CACHE_HOME/msvdd/numba``, else
+    ``~/.cache/msvdd/numba``; the very string umap.yaml's ``cache_dir`` resolves to (tests/test_api_defaults.py).
+
+    Not under the output folder: numba keys its files by source and CPU, not by run, so a fresh
+    ``MSVDD_OUTPUTS`` (every sweep in its own folder, a table on a new machine) would compile the same
+    functions again, 20-40 s per process on a 2-core machine. An empty ``MSVDD_NUMBA_CACHE`` turns it off.
+    """
+    return os.environ.get("MSVDD_NUMBA_CACHE", f"{os.environ.get('XDG_CACHE_HOME', '~/.cache')}/msvdd/numba")
+
+
 def enable_numba_cache(folder: str | None) -> str | None:
     """Cache the numba functions of umap and pynndescent on disk under ``folder``.
 
@@ -202,6 +216,7 @@ def enable_numba_cache(folder: str | None) -> str | None:
     """
     if not folder:
         return None
+    folder = os.path.abspath(os.path.expanduser(folder))  # "~/.cache/...": the config's spelling
     os.makedirs(folder, exist_ok=True)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(folder))  # for functions compiled at import
     import numba
