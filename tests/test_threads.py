@@ -50,7 +50,7 @@ def test_kept_restores_the_count_after_an_error():
 # A fresh process: numba's threading layer resets the OpenMP count only when it first starts.
 PROBE = """
 import sys, torch
-import msvdd.svdd.estimator as est
+import msvdd.svdd.fit_steps as est
 seen = []
 train = est.train_deep_svdd
 def spy(*a, **k):

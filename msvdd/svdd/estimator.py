@@ -9,27 +9,18 @@ sphere), 0 for a normal point.
 
 from __future__ import annotations
 
-import copy
-import time
-
 import numpy as np
 import torch
 
 import msvdd.svdd.checkpoint as checkpoint
 import msvdd.svdd.figures as svdd_figures
-from msvdd.clustering import NoClustering
+import msvdd.svdd.fit_steps as fit_steps
 from msvdd.errors import ConfigError
 from msvdd.model_file import SavedModel
-from msvdd.networks import AutoEncoder
 from msvdd.svdd.embedding import as_images, embed
-from msvdd.svdd.objectives import OneClass, quantile_radii
-from msvdd.svdd.pretrain import pretrain_autoencoder
-from msvdd.svdd.pretrain_cache import cached_pretrain
 from msvdd.svdd.record import describe_fit
 from msvdd.svdd.scoring import score_items
-from msvdd.svdd.spheres import SCORE_RULES, init_centers, score, sq_distances
-from msvdd.svdd.train_loop import train_deep_svdd
-from msvdd.svdd.training import TrainSettings
+from msvdd.svdd.spheres import SCORE_RULES, score, sq_distances
 
 
 class DeepSVDD(SavedModel):
@@ -81,63 +72,12 @@ class DeepSVDD(SavedModel):
                               f"the dataset's image shape {list(input_shape)}", "does not match the data")
 
     def fit(self, X, y=None) -> DeepSVDD:
-        X = as_images(X)
-        self.validate(X.shape[1:])
-        objective = self.objective_ = self.objective or OneClass()
-        clustering = self.clustering or NoClustering()
-        assignment, train = clustering.assign, self.train or TrainSettings()  # the clustering's re-assignment rule
-        self.timings_ = {}
-        gen = torch.Generator().manual_seed(self.seed)
-        torch.manual_seed(self.seed)
-        net = copy.deepcopy(self.network)
-        net.reset_parameters()  # the seed, not the moment of construction, decides the weights
-
-        t = time.perf_counter()
-        self.history_ = {"pretrain_loss": self._pretrain(net, X, gen)}
-        self.timings_["pretrain"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        device = train.torch_device()
-        net.to(device)
-        z0 = embed(net.encoder, X, device)
-        labels = clustering.fit_predict(z0.cpu().numpy(), None if y is None else np.asarray(y),
-                                        inputs=X.flatten(1).cpu().numpy())
-        self.clustering_info_ = clustering.describe()
-        labels = torch.as_tensor(labels, dtype=torch.long, device=device)
-        self.n_clusters_ = int(labels.max()) + 1
-        self.centers_ = init_centers(z0, labels, self.n_clusters_)
-        self.timings_["cluster"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        assignment.start(labels, self.n_clusters_)
-        radii = train_deep_svdd(net, X.to(device), labels, self.centers_, objective, train, gen, assignment,
-                                self.history_, self.show_progress)
-        labels, self.centers_, radii = assignment.finish(labels, self.centers_, radii)  # drops emptied spheres
-        self.cluster_labels_, self.n_clusters_, self.assignment_info_ = labels.cpu(), len(radii), assignment.describe()
-        self.timings_["train"] = time.perf_counter() - t
-
-        self.network_ = net.eval()
-        z = embed(net.encoder, X, device)
-        own = sq_distances(z, self.centers_).gather(1, self.cluster_labels_.to(device)[:, None]).squeeze(1)
-        self.train_scores_ = own.cpu()
-        if objective.trains_radius:
-            self.radii_ = radii
-        else:  # no trained radius: fit each sphere to hold (1 - nu) of its training points, for predict
-            self.radii_ = quantile_radii(own.sqrt(), self.cluster_labels_.to(device), radii, objective.nu)
-        # Under the one-class objective the seed scores plain distances (R = 0); predict uses radii_.
-        self.score_radii_ = self.radii_ if objective.trains_radius else torch.zeros_like(self.radii_)
-        self.cluster_sizes_ = torch.bincount(self.cluster_labels_, minlength=self.n_clusters_).tolist()
+        fit = fit_steps.begin(self, X)  # the phases live in msvdd.svdd.fit_steps (msvdd.stack runs them too)
+        fit_steps.pretrain(self, fit)
+        fit_steps.cluster(self, fit, y)
+        fit_steps.train(self, fit)
+        fit_steps.finish(self, fit)
         return self
-
-    def _pretrain(self, net: AutoEncoder, X: torch.Tensor, gen: torch.Generator) -> list[float]:
-        self.pretrain_cached_ = False
-        if self.pretrain is None:
-            return []
-        if not self.pretrain_cache:
-            return pretrain_autoencoder(net, X, self.pretrain, gen, self.show_progress)
-        losses, self.pretrain_cached_ = cached_pretrain(net, X, self.pretrain, gen, self.seed, self.pretrain_cache,
-                                                        self.show_progress)
-        return losses
 
     # ---------------------------------------------------------------- scoring
     def _distances(self, X) -> torch.Tensor:

@@ -65,10 +65,7 @@ def cached_pretrain(net: torch.nn.Module, x: torch.Tensor, settings, generator: 
     On a hit ``net`` gets the cached weights and ``generator`` the state it had after pretraining,
     so what follows (batch order of Deep SVDD) is the same as after a fresh pretraining.
     """
-    # Hashing the whole training set costs a pass over it: only when a cache is asked for.
-    key = cache_key(data=data_fingerprint(x), network=net.hparams, code=source_version(),
-                    settings={k: v for k, v in vars(settings).items() if k not in DEVICE_ONLY},
-                    seed=seed, torch=torch.__version__)
+    key = pretrain_key(net, x, settings, seed)
     cache = PretrainCache(folder)
     with cache.lock(key):  # a second job on the same key waits here, then reads the entry
         losses = cache.restore(key, net, generator)
@@ -78,6 +75,14 @@ def cached_pretrain(net: torch.nn.Module, x: torch.Tensor, settings, generator: 
         state = {k: v.cpu() for k, v in net.state_dict().items()}
         cache.put(key, {"state": state, "losses": losses, "generator": generator.get_state()})
     return losses, False
+
+
+def pretrain_key(net: torch.nn.Module, x: torch.Tensor, settings, seed: int) -> str:
+    """The entry of pretraining ``net`` on ``x`` with ``settings`` and ``seed`` (also msvdd.stack's)."""
+    # Hashing the whole training set costs a pass over it: only when a cache is asked for.
+    return cache_key(data=data_fingerprint(x), network=net.hparams, code=source_version(),
+                     settings={k: v for k, v in vars(settings).items() if k not in DEVICE_ONLY},
+                     seed=seed, torch=torch.__version__)
 
 
 class PretrainCache:
