@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from hydra.core.utils import JobReturn
+from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -95,8 +95,8 @@ class TrackingCallback(Callback):
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs) -> None:
         folder = Path(_select(config, "hydra.runtime.output_dir"))
-        if not (folder / "results.json").is_file():
-            return  # a failed job has no record: the sweep lists it; its folder keeps the log
+        if job_return.status != JobStatus.COMPLETED or not (folder / "results.json").is_file():
+            return  # a failed job has no (new) record: the sweep lists it; its folder keeps the log
         tracker = self._tracker(config)
         self._guard(f"job {folder}", config, lambda: tracker.log_job(folder, experiment_name(config), where(config)))
 
