@@ -72,3 +72,17 @@ def test_every_baseline_search_composes_on_dev_groups(make_cfg, search):
     cfg = make_cfg(f"hparams_search={search}")
     assert cfg.group.split == "dev" and cfg.method == search.split("_")[-2]
     compose(cfg)
+
+
+def test_an_ocsvm_saved_before_the_median_rule_loads_as_saved(digits):
+    """model.pt of an OC-SVM from before gamma=median holds no gamma_factor: it loads and scores bit for bit."""
+    import numpy as np
+
+    from msvdd.baselines import OCSVMDetector, PCAFeatures
+
+    old = OCSVMDetector(gamma="scale", features=PCAFeatures(32)).fit(digits.x_train)
+    state = old._state()
+    del state["params"]["gamma_factor"]
+    loaded = OCSVMDetector._from_state(state)
+    assert loaded.gamma == "scale" and np.array_equal(loaded.score_samples(digits.x_test),
+                                                     old.score_samples(digits.x_test))

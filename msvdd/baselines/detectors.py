@@ -178,6 +178,12 @@ class OCSVMDetector(Baseline):
     def _score(self, Z: np.ndarray) -> np.ndarray:
         return -self.svm_.score_samples(Z)
 
+    @classmethod
+    def _from_state(cls, state: dict, device: str = "cpu"):
+        """A model.pt saved before ``gamma=median`` existed has no ``gamma_factor`` (its gamma is scale, auto
+        or a number, which ignore it): it loads as it was saved."""
+        return super()._from_state({**state, "params": {"gamma_factor": 1.0, **state["params"]}}, device)
+
     def _describe(self) -> dict:
         gamma = self.gamma_ if isinstance(self.gamma_, str) else float(self.gamma_)
         return {**super()._describe(), "n_train_used": self.n_train_used_, "gamma": gamma}
