@@ -4,7 +4,7 @@ data path, and a manual multirun over own class groups tabled by its classes."""
 import json
 
 import pytest
-from conftest import TINY, run_msvdd
+from conftest import CONF, TINY, run_msvdd
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from own_files import write_class_folder
@@ -71,3 +71,26 @@ def test_a_multirun_over_own_class_groups(tmp_path, named_folder):
     assert main([str(tmp_path / "sweeps" / "run"), "--out", str(tmp_path / "table")]) == 0
     md = (tmp_path / "table" / "table.md").read_text()
     assert "| 2 | [zero, one] | [zero, one] |" in md and "| 1 | [zero] | [zero] |" in md
+
+
+
+def _compose(*overrides):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.utils import instantiate
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("config", overrides=list(overrides))  # no test schedule: the shipped one
+    GlobalHydra.instance().clear()
+    return instantiate(cfg.pretrain), instantiate(cfg.train)
+
+
+def test_the_own_data_schedule_is_one_switch_and_typed_fields_still_win():
+    own = {"lr": 1e-3, "batch_size": 32, "epochs": 30, "milestones": [20]}
+    assert {k: getattr(_compose()[1], k) for k in own} == {"lr": 1e-4, "batch_size": 200, "epochs": 150,
+                                                          "milestones": [50]}  # the MNIST protocol by default
+    for switch in (["experiment=own_data"], ["pretrain=own", "train=own"]):
+        pretrain, train = _compose(*switch, "dataset=table", "train.epochs=7")
+        assert {k: getattr(pretrain, k) for k in own} == own and pretrain.weight_decay == 0.5e-3
+        assert {k: getattr(train, k) for k in own} == {**own, "epochs": 7} and train.weight_decay == 0.5e-6
