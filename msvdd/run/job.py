@@ -22,6 +22,7 @@ from msvdd.run.metrics import test_metrics
 from msvdd.run.outputs import save_model, write_results, write_test_scores
 from msvdd.run.plots import write_plots
 from msvdd.run.records import settings_id
+from msvdd.stack import registry as stack_registry
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,15 @@ def _run(cfg: DictConfig, out: Path) -> float:
         log.info("results.json is complete for this job: skipping (AUROC %.4f)", done["auroc"])
         return float(done["auroc"])
 
-    data = job.dataset.load()
+    fitted = stack_registry.take(out)  # a stacked launcher fitted this job's model with others (msvdd.stack)
+    data = fitted.data if fitted else job.dataset.load()
     timings = {"load": time.perf_counter() - t0}
     if job.evaluating:
         log.info("evaluating %s without training", cfg.ckpt_path)
+    elif fitted:
+        job.model = fitted.model
+        timings.update(job.model.timings_)
+        t0 -= sum(job.model.timings_.get(k, 0.0) for k in ("pretrain", "cluster", "train"))  # its share, in total
     else:
         job.model.fit(data.x_train, data.y_train)
         timings.update(job.model.timings_)

@@ -45,7 +45,9 @@ class Stacked:
         for prefix, layer in self.layers:
             p, b = _own(self.params, prefix), _own(self.buffers, prefix)
             if isinstance(layer, LOOPED):
-                x = torch.stack([_conv(layer, x[m], {k: v[m] for k, v in p.items()}) for m in range(len(x))])
+                # unbind, not x[m]: indexing's backward writes each slice into a zeroed full-size tensor (M^2 work)
+                xs, ws = x.unbind(0), {k: v.unbind(0) for k, v in p.items()}
+                x = torch.stack([_conv(layer, xs[m], {k: w[m] for k, w in ws.items()}) for m in range(len(xs))])
             else:
                 x = vmap(lambda p, b, x, layer=layer: functional_call(layer, (p, b), (x,)))(p, b, x)
         return x
