@@ -4,6 +4,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +49,10 @@ def test_group_size_alone_still_runs_its_group(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = json.loads(next(tmp_path.rglob("results.json")).read_text())
     assert record["normal_classes"] == [4, 9]
+    # the last line names the run's folder (outputs/runs/<date>/<time>-<pid>), where results.json is
+    *_, date, time_pid = proc.stdout.strip().splitlines()[-1].removeprefix("msvdd: wrote ").split("/")
+    assert (tmp_path / "runs" / date / time_pid / "results.json").is_file()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", date) and re.fullmatch(r"\d\d-\d\d-\d\d-\d+", time_pid)
 
 
 def test_checkpoint_warning_names_only_what_was_typed(tmp_path):
