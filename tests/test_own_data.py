@@ -440,3 +440,10 @@ def test_cli_exit_code_2_for_a_missing_folder(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("msvdd: error: dataset.path=")
     assert not list(tmp_path.rglob("results.json"))
+
+
+def test_the_split_layout_logs_its_normal_classes_by_name(make_cfg, split_folder, tmp_path, caplog):
+    """train/'s subfolders name the normal classes (the log said 'classes None')."""
+    caplog.set_level("INFO", logger="msvdd.run.job")
+    run(make_cfg("dataset=folder", f"dataset.path={split_folder}", "method=knn", "plots=false"), tmp_path / "run")
+    assert "folder knn classes ['0', '1']: AUROC" in caplog.text

@@ -61,7 +61,7 @@ def _run(cfg: DictConfig, out: Path) -> float:
     scores = job.model.score_samples(data.x_test)
     metrics = test_metrics(data.y_test.numpy(), scores)
     timings["evaluate"] = time.perf_counter() - t
-    log.info("%s %s classes %s: AUROC %.4f, AP %.4f", job.dataset.name, job.method, job.classes,
+    log.info("%s %s classes %s: AUROC %.4f, AP %.4f", job.dataset.name, job.method, normal_names(job, data),
              metrics["auroc"], metrics["average_precision"])
 
     if not job.evaluating:
@@ -75,6 +75,14 @@ def _run(cfg: DictConfig, out: Path) -> float:
     timings["total"] = time.perf_counter() - t0
     write_results(job, data, metrics, timings, out / "results.json")
     return metrics["auroc"]
+
+
+def normal_names(job, data) -> list:
+    """The normal classes as typed, else (a split layout's train/ folders) by name where the data has names."""
+    if job.classes is not None:
+        return job.classes
+    names = getattr(job.dataset, "class_names", None)
+    return [names[c] for c in data.normal_classes] if names else list(data.normal_classes)
 
 
 def already_done(job, path: Path) -> dict | None:
