@@ -8,6 +8,7 @@ before and after each sweep, and the largest AUROC difference of a job between t
     MSVDD_DATA=... python scripts/bench_stacked.py mnist   # table_mnist_quick: size 2, 3 groups, 3 seeds, 3 methods
     python scripts/bench_stacked.py digits --threads 2 --keep DIR
     MSVDD_DATA=... python scripts/bench_stacked.py mnist --epochs 2    # both phases cut to 2 epochs (a loaded CPU)
+    MSVDD_DATA=... python scripts/bench_stacked.py mnist_group --epochs 1   # 6 jobs of one class group
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ METHODS = "method=svdd_one,svdd_finch,svdd_oracle"
 SWEEPS = {
     "digits": ["experiment=table_digits", METHODS],
     "mnist": ["experiment=table_mnist_quick", METHODS, "group.size=2", "group.index=0,1,2", "seed=0,1,2"],
+    # what fits a loaded 2-core machine: one group, three seeds, one radius and oracle (one stack of 6)
+    "mnist_group": ["experiment=table_mnist_quick", "method=svdd_one,svdd_oracle", "group.size=2", "group.index=0",
+                    "seed=0,1,2"],
 }
 
 
