@@ -28,10 +28,10 @@ def input_labels(inputs: list[str], prep: dict, label_column: str | None = None)
     labels = []
     for item in inputs:
         path = Path(item).expanduser()
-        if prep["kind"] != IMAGES:
-            labels += _table_labels(path, label_column)
-        elif path.suffix.lower() in (".npz", ".npy"):
+        if path.suffix.lower() in (".npz", ".npy"):  # images or feature rows (n, d)
             labels += _array_labels(path)
+        elif prep["kind"] != IMAGES:
+            labels += _table_labels(path, label_column)
         else:
             labels += _folder_labels(path)
     return labels if any(labels) else None

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from msvdd import threads
 from msvdd.data.new_inputs import read_inputs
 from msvdd.errors import ConfigError
 from msvdd.files import write_csv
@@ -135,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="flag scores above the Q-quantile of the training scores (default: the fitted radii)")
     parser.add_argument("--device", default="cpu", help="cpu (default), auto or cuda[:N]: the device of the run "
                         "reproduces its test scores bit for bit")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, as runs)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of torch and BLAS (default 1, as runs: "
+                        "the baselines' PCA rounds differently on more threads)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(max(1, args.threads))
+    threads.pin(args.threads)
     try:
         predict(args.model, args.inputs, args.out, args.threshold_quantile, args.device)
     except ConfigError as err:

@@ -110,8 +110,9 @@ def test_feature_rows_train_with_mlp_and_predict_reads_npz_rows(tmp_path):
     scores = pd.read_csv(run_dir / "test_scores.csv")
     assert roc_auc_score(scores["anomaly"], scores["score"]) > 0.9
     assert main([str(run_dir / "model.pt"), str(path), "--out", str(tmp_path / "s.csv")]) == 0
-    assert pd.read_csv(tmp_path / "s.csv", dtype=str)["score"].tolist() == \
-        pd.read_csv(run_dir / "test_scores.csv", dtype=str)["score"].tolist()
+    got = pd.read_csv(tmp_path / "s.csv", dtype=str)
+    assert got["score"].tolist() == pd.read_csv(run_dir / "test_scores.csv", dtype=str)["score"].tolist()
+    assert got["label"].tolist() == ["0"] * 40 + ["1"] * 30  # the rows' y_test (was: 'unknown file type .npz')
 
 
 def test_a_lenet_on_feature_rows_says_use_mlp(tmp_path):

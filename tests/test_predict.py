@@ -4,6 +4,7 @@ run scored its test data, and bad input is one line, exit 2, no file written (ne
 import os
 import shutil
 import subprocess
+import sys
 import sysconfig
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -326,3 +327,17 @@ def test_out_that_cannot_be_written_is_one_line_before_any_scoring(knn_folder, s
     assert main([str(knn_folder[0]), str(split_folder / "test"), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("msvdd-predict: error: --out=") and words in err and "\n" not in err, err
+
+
+def test_predict_in_a_fresh_process_pins_blas_to_the_runs_thread(knn_folder, split_folder, tmp_path):
+    """The baselines' PCA product rounds differently on two BLAS threads (a fresh msvdd-predict process matched
+    39 of 264 Fashion-MNIST test items of a kNN run bit for bit, 264 with one thread): predict runs on
+    ``--threads`` (default 1, as runs do) for torch and every BLAS/OpenMP pool."""
+    model, _ = knn_folder
+    code = ("import sys; from threadpoolctl import threadpool_info; from msvdd.predict import main; "
+            "assert main(sys.argv[1:]) == 0; print(max(p['num_threads'] for p in threadpool_info()))")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    proc = subprocess.run([sys.executable, "-c", code, str(model), str(split_folder / "test"), "--out",
+                           str(tmp_path / "s.csv")], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "1"
