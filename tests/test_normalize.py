@@ -97,6 +97,11 @@ def test_feature_rows_read_as_a_table(tmp_path):
     assert data.x_train.mean(0).abs().max() < 1e-5 and (data.x_train.std(0, correction=0) - 1).abs().max() < 1e-5
 
 
+def test_feature_rows_refuse_an_image_normalisation(tmp_path):
+    with pytest.raises(ConfigError, match=r"dataset.normalize='minmax': feature rows \(n, d\) are standardised"):
+        Arrays(_rows(tmp_path / "rows.npz"), normalize="minmax").load()
+
+
 def test_feature_rows_need_rows_in_both_arrays(tmp_path):
     np.savez(tmp_path / "mixed.npz", x_train=np.zeros((10, 5)), x_test=np.zeros((10, 1, 5)), y_test=np.r_[0, 1] * 5)
     with pytest.raises(ConfigError, match=r"feature rows \(n, d\) in both x_train and x_test"):

@@ -219,6 +219,9 @@ class Arrays(OwnDataset):
         labels = labels if labels is not None else y_test
         holdout = Holdout.draw(y_train, labels, y_test, self.validation_size, self.split_seed, self.split)
         if rows:
+            if self.normalize != DEFAULT:
+                raise ConfigError("dataset.normalize", self.normalize, f"{DEFAULT} (the default; it is for images)",
+                                  "feature rows (n, d) are standardised per column, as tables are")
             return self._rows(normal_ids, holdout, x_train, y_train, x_test, labels, y_test, names)
         return one_class_images(self.name, normal_ids, max_train, x_train, y_train, x_test, labels, y_test, names,
                                 normalize=self.normalize, holdout=holdout)
