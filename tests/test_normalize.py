@@ -144,3 +144,21 @@ def test_benchmarks_take_the_rule_too():
     assert (lo, hi) == (float(pixels.min()), float(pixels.max()))
     assert torch.equal(plain.x_train, (pixels - lo) / (hi - lo))
     assert not torch.equal(ruff.x_train, plain.x_train)
+
+
+def test_minmax_from_the_first_class_as_the_seeds_code():
+    """The seed's code scales a group with its first normal class's constants (docs/fidelity.md)."""
+    from msvdd.data import Digits
+    first = Digits([3, 0], minmax_from="first_class").load()
+    assert first.scale == Digits([3]).load().scale != Digits([3, 0]).load().scale
+    assert len(first.x_train) == len(Digits([3, 0]).load().x_train)
+    with pytest.raises(ConfigError, match=r"dataset.minmax_from='first'.*group .*\| first_class"):
+        Digits([3, 0], minmax_from="first")
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("MSVDD_DATA"), reason="MNIST needs MSVDD_DATA")
+def test_minmax_from_the_first_class_on_mnist_equals_the_references_constants():
+    from msvdd.data import MNIST
+    # the constants of MNIST class 0 after GCN-L1 in Ruff et al.'s code: (-0.8826567, 9.0015455)
+    assert MNIST([0, 4, 5, 9], minmax_from="first_class").load().scale == pytest.approx(
+        (-0.8826567065619495, 9.001545489292527), abs=1e-5)

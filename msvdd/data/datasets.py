@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from msvdd.data.normalize import DEFAULT, apply_normalization, check_normalize, fit_normalization
+from msvdd.data.normalize import DEFAULT, MINMAX_FROM, apply_normalization, check_normalize, fit_normalization
 from msvdd.data.prepare import image_preprocessing
 from msvdd.data.sources import digits_arrays, raw_arrays
 from msvdd.errors import ConfigError
@@ -70,6 +70,13 @@ def validate_normal_classes(value, n_classes: int) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def check_minmax_from(value) -> str:
+    if value not in MINMAX_FROM:
+        raise ConfigError("dataset.minmax_from", value, "group (the whole group's training images, msvdd's) | "
+                          "first_class (the first normal class's, as the seed's code)")
+    return value
+
+
 def resolve_root(root) -> Path:
     """The data root: ``root``, else the MSVDD_DATA environment variable, else ``data/``."""
     if root is None or root == "":
@@ -80,11 +87,13 @@ def resolve_root(root) -> Path:
 
 
 def make_one_class(name, normal_classes, max_value, x_train, y_train, x_test, labels_test,
-                   normalize: str = DEFAULT) -> OneClassData:
+                   normalize: str = DEFAULT, minmax_from: str = "group") -> OneClassData:
     """Keep the normal training images, normalise everything with ``normalize`` fitted on them
-    (Ruff et al.'s GCN-L1 + min-max by default: msvdd.data.normalize)."""
+    (Ruff et al.'s GCN-L1 + min-max by default: msvdd.data.normalize); ``minmax_from=first_class`` takes the
+    min-max constants from the first normal class's images only, as the seed's code does."""
     keep = np.isin(y_train, normal_classes)
-    x_tr, record = fit_normalization(torch.from_numpy(x_train[keep]), max_value, normalize)
+    first = torch.from_numpy(y_train[keep] == normal_classes[0]) if minmax_from == "first_class" else None
+    x_tr, record = fit_normalization(torch.from_numpy(x_train[keep]), max_value, normalize, first)
     labels = torch.tensor(labels_test, dtype=torch.int64)
     return OneClassData(
         name=name,
@@ -108,10 +117,11 @@ class OneClassDataset:
     class_names: ClassVar[tuple[str, ...]]
     max_value: ClassVar[int] = 255  # the largest raw pixel value
 
-    def __init__(self, normal_classes, root=None, normalize: str = DEFAULT):
+    def __init__(self, normal_classes, root=None, normalize: str = DEFAULT, minmax_from: str = "group"):
         self.normal_classes = validate_normal_classes(normal_classes, self.n_classes)
         self.root = resolve_root(root)
         self.normalize = check_normalize(normalize)
+        self.minmax_from = check_minmax_from(minmax_from)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(normal_classes={list(self.normal_classes)}, root='{self.root}')"
@@ -124,7 +134,8 @@ class OneClassDataset:
         """Read (cached per process) and preprocess: see OneClassData."""
         x_train, y_train, x_test, y_test = self.raw()
         return make_one_class(
-            self.name, self.normal_classes, self.max_value, x_train, y_train, x_test, y_test, self.normalize
+            self.name, self.normal_classes, self.max_value, x_train, y_train, x_test, y_test, self.normalize,
+            self.minmax_from,
         )
 
 
@@ -174,10 +185,11 @@ class Digits(OneClassDataset):
     n_images: ClassVar[int] = 1797
 
     def __init__(self, normal_classes, test_size: float = 0.3, split_seed: int = 0, root=None,
-                 normalize: str = DEFAULT):
+                 normalize: str = DEFAULT, minmax_from: str = "group"):
         self.normal_classes = validate_normal_classes(normal_classes, self.n_classes)
         self.root = None
         self.normalize = check_normalize(normalize)
+        self.minmax_from = check_minmax_from(minmax_from)
         self.test_size = self._validate_test_size(test_size)
         if (
             isinstance(split_seed, bool)

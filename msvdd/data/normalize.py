@@ -19,6 +19,7 @@ NORMALIZATIONS = {
     "none": "raw pixels on [0, 1] (integer images) or as given (float images)",
 }
 DEFAULT = "gcn_minmax"
+MINMAX_FROM = ("group", "first_class")  # the images min-max constants come from (benchmarks)
 
 
 def check_normalize(value, field: str = "dataset.normalize") -> str:
@@ -27,14 +28,18 @@ def check_normalize(value, field: str = "dataset.normalize") -> str:
     return value
 
 
-def fit_normalization(x: torch.Tensor, max_value: float, normalize: str = DEFAULT) -> tuple[torch.Tensor, dict]:
-    """Raw training images (n, C, H, W) -> (network input, the record that repeats it on other images)."""
+def fit_normalization(x: torch.Tensor, max_value: float, normalize: str = DEFAULT,
+                      fit_on: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+    """Raw training images (n, C, H, W) -> (network input, the record that repeats it on other images).
+
+    ``fit_on`` (a boolean mask) fits the min-max constants on those images only: the seed's code scales a
+    group with its first normal class's constants (``dataset.minmax_from=first_class``)."""
     check_normalize(normalize)
     x = to_float(x, max_value)
     if normalize == "gcn_minmax":
         x = gcn_l1(x)
     if normalize in ("gcn_minmax", "minmax"):
-        lo, hi = fit_min_max(x)
+        lo, hi = fit_min_max(x if fit_on is None else x[fit_on])
         return apply_min_max(x, lo, hi, inplace=True), {"normalize": normalize, "scale": [lo, hi]}
     if normalize == "standardize":
         dims = [0, *range(2, x.dim())]
