@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from msvdd.methods import CLUSTERED, METHODS, SHORT, canonical
+from msvdd.nested import flatten
 from msvdd.reports.results import read_results as _read_results
 from msvdd.reports.table_plot import detail_view, latex, main_view, markdown, plot_auroc
 
@@ -101,13 +102,8 @@ def collect_runs(paths) -> tuple[pd.DataFrame, list[dict]]:
 
 # ---------------------------------------------------------------------------------------- checks
 def _flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in d.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return out
+    """Dotted keys with each value as text (JSON for numbers and lists), so that settings compare as typed."""
+    return {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in flatten(d, prefix).items()}
 
 
 def _differing(records: list[dict], absent: str | None = "<absent>") -> list[str]:

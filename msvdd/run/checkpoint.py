@@ -8,6 +8,7 @@ from omegaconf import DictConfig
 
 from msvdd.errors import ConfigError
 from msvdd.model_file import load_model
+from msvdd.nested import flatten
 from msvdd.run.settings import run_settings
 from msvdd.run.typed import is_typed, typed_keys
 
@@ -36,20 +37,10 @@ def checkpoint_settings(cfg: DictConfig, dataset_name: str, trained_run: dict) -
     given = run_settings(cfg, dataset_name)
     data = {k: given[k] for k in ("dataset", "dataset_options", "group")}
     own = dict(trained_run.get("settings") or {})
-    mine, theirs, typed = _flat(given), _flat(own), typed_keys()
+    mine, theirs, typed = flatten(given), flatten(own), typed_keys()
     ignored = sorted(k for k in mine.keys() & theirs.keys() if k.split(".")[0] not in data and mine[k] != theirs[k]
                      and (typed is None or is_typed(k, typed)))
     if ignored:
         log.warning("ckpt_path: the checkpoint's own settings are used and recorded; ignoring the command line's %s",
                     ", ".join(f"{k}={mine[k]!r} (checkpoint: {theirs[k]!r})" for k in ignored))
     return {**own, **data}
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in d.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out

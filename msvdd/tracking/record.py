@@ -13,23 +13,14 @@ import math
 import re
 from pathlib import Path
 
+from msvdd.nested import flatten
+
 MAX_PARAM = 6000  # MLflow's longest parameter value; longer ones are cut with "..."
 TRIAL_DIR = re.compile(r"(?:^|/)trial_(\d+)(?:/|$)")  # the Optuna sweeper's job folders: trial_0003[/1]
 NESTED_METRICS = ("clustering", "assignment")  # their numbers are counts worth plotting (raw clusters, moves)
 NOT_METRICS = ("schema", "seed")
 ARTIFACTS = ("results.json", "model.pt", "test_scores.csv", "*.png", "*.log", ".hydra/config.yaml",
              ".hydra/overrides.yaml")
-
-
-def flatten(node, prefix: str = "") -> dict[str, object]:
-    """``{"train.lr": 1e-4, ...}``: nested dicts joined with dots; lists stay whole."""
-    out: dict[str, object] = {}
-    for key, value in node.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def params(record: dict) -> dict[str, str]:
