@@ -10,7 +10,7 @@ import torch
 
 from msvdd.networks import build_network
 from msvdd.svdd.objectives import OBJECTIVES
-from msvdd.svdd.spheres import SCORE_RULES
+from msvdd.svdd.score_rules import NEEDS_TRAINING_EMBEDDINGS, SCORE_RULES
 
 
 def state(model) -> dict:
@@ -19,7 +19,9 @@ def state(model) -> dict:
             "weights": {k: v.cpu() for k, v in model.network_.state_dict().items()},
             "centers": model.centers_.cpu(), "radii": model.radii_.cpu(), "score_radii": model.score_radii_.cpu(),
             "score": model.score, "seed": model.seed, "cluster_labels": model.cluster_labels_.cpu(),
-            "history": model.history_, "objective": {"name": model.objective_.name, **vars(model.objective_)}}
+            "history": model.history_, "objective": {"name": model.objective_.name, **vars(model.objective_)},
+            "score_neighbors": model.score_neighbors,
+            **({"train_embeddings": model.train_embeddings_.cpu()} if hasattr(model, "train_embeddings_") else {})}
 
 
 def rebuild(cls, state: dict, device: str = "cpu"):
@@ -35,11 +37,16 @@ def rebuild(cls, state: dict, device: str = "cpu"):
     if state["score"] not in SCORE_RULES:
         raise ValueError(f"unknown score rule {state['score']!r}")
     objective = dict(state["objective"])
-    model = cls(net, score=state["score"], seed=state["seed"])
+    model = cls(net, score=state["score"], seed=state["seed"], score_neighbors=state.get("score_neighbors", 5))
     model.objective_ = OBJECTIVES[objective.pop("name")](**objective)
     model.network_ = net.to(device).eval()
     model.centers_, model.radii_, model.score_radii_ = centers.to(device), radii.to(device), score_radii.to(device)
     model.cluster_labels_, model.n_clusters_ = labels, k
     model.cluster_sizes_ = torch.bincount(labels, minlength=k).tolist()
     model.history_ = state["history"]
+    if state["score"] in NEEDS_TRAINING_EMBEDDINGS:
+        bank = state.get("train_embeddings")
+        if bank is None or bank.ndim != 2 or bank.shape[1] != net.rep_dim:
+            raise ValueError(f"score rule {state['score']!r} needs the training embeddings (n, {net.rep_dim})")
+        model.train_embeddings_ = bank.float().to(device)
     return model

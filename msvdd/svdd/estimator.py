@@ -19,8 +19,9 @@ from msvdd.errors import ConfigError
 from msvdd.model_file import SavedModel
 from msvdd.svdd.embedding import as_images, embed
 from msvdd.svdd.record import describe_fit
+from msvdd.svdd.score_rules import SCORE_RULES, check_neighbors, rule_scores
 from msvdd.svdd.scoring import score_items
-from msvdd.svdd.spheres import SCORE_RULES, score, sq_distances
+from msvdd.svdd.spheres import score, sq_distances
 
 
 class DeepSVDD(SavedModel):
@@ -32,7 +33,8 @@ class DeepSVDD(SavedModel):
     objective : OneClass or SoftBoundary (default OneClass()).
     clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering; its ``assign``
         (msvdd.clustering.assignment) keeps the pseudo-labels or re-assigns them while training.
-    score : "min_margin" (outside every sphere) or "nearest" (the seed's rule).
+    score : "min_margin" (outside every sphere), "nearest" (the seed's rule) or "knn" (mean distance to the
+        ``score_neighbors`` nearest training embeddings; msvdd.svdd.score_rules).
     pretrain : TrainSettings for the autoencoder, or None to start from random weights.
     train : TrainSettings for Deep SVDD.
     seed : seeds weight initialisation and batch order: same seed on CPU, same model.
@@ -44,6 +46,7 @@ class DeepSVDD(SavedModel):
     centers_ : (K, rep_dim) tensor.  radii_ : (K,) radii used by ``predict``.
     cluster_labels_ : (n,) pseudo-label of each training point.  n_clusters_ : K.
     history_ : per-epoch losses and radii.  timings_ : seconds per phase.
+    train_embeddings_ : phi of the training points, kept only by the ``knn`` score rule.
 
     Example
     -------
@@ -54,16 +57,17 @@ class DeepSVDD(SavedModel):
     kind = "deep_svdd"
 
     def __init__(self, network, objective=None, clustering=None, score="min_margin", pretrain=None,
-                 train=None, seed=0, pretrain_cache=None, show_progress=None):
+                 train=None, seed=0, pretrain_cache=None, show_progress=None, score_neighbors=5):
         self.network, self.objective, self.clustering = network, objective, clustering
         self.score, self.pretrain, self.train, self.seed = score, pretrain, train, seed
-        self.pretrain_cache, self.show_progress = pretrain_cache, show_progress
+        self.pretrain_cache, self.show_progress, self.score_neighbors = pretrain_cache, show_progress, score_neighbors
 
     # ---------------------------------------------------------------- fitting
     def validate(self, input_shape=None) -> None:
         """Check the parameters (and the data's image shape) before any work is done."""
         if self.score not in SCORE_RULES:
             raise ConfigError("model.score", self.score, ", ".join(SCORE_RULES))
+        check_neighbors(self.score_neighbors)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise ConfigError("seed", self.seed, "an int in 0..2**32-1")
         net_shape = tuple(self.network.input_shape)
@@ -80,20 +84,18 @@ class DeepSVDD(SavedModel):
         return self
 
     # ---------------------------------------------------------------- scoring
-    def _distances(self, X) -> torch.Tensor:
+    def _embedded(self, X) -> torch.Tensor:
         if not hasattr(self, "network_"):
             raise RuntimeError("this DeepSVDD is not fitted yet: call fit(X) (or DeepSVDD.load(path)) first")
-        X = as_images(X)
-        device = self.centers_.device
-        return sq_distances(embed(self.network_.encoder, X, device), self.centers_)
+        return embed(self.network_.encoder, as_images(X), self.centers_.device)
 
     def score_samples(self, X) -> np.ndarray:
         """Anomaly score by the ``score`` rule, higher = more anomalous."""
-        return score(self._distances(X), self.score_radii_, self.score).cpu().numpy()
+        return rule_scores(self, self._embedded(X)).cpu().numpy()
 
     def decision_function(self, X) -> np.ndarray:
         """min_k (||phi(x) - c_k||^2 - R_k^2) with the fitted radii: > 0 means outside every sphere."""
-        return score(self._distances(X), self.radii_, "min_margin").cpu().numpy()
+        return score(sq_distances(self._embedded(X), self.centers_), self.radii_, "min_margin").cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         """1 for an anomaly (outside every sphere), 0 for a normal point."""

@@ -21,6 +21,7 @@ from msvdd.svdd.embedding import as_images, embed
 from msvdd.svdd.objectives import OneClass, quantile_radii
 from msvdd.svdd.pretrain import pretrain_autoencoder
 from msvdd.svdd.pretrain_cache import cached_pretrain
+from msvdd.svdd.score_rules import NEEDS_TRAINING_EMBEDDINGS
 from msvdd.svdd.spheres import init_centers, sq_distances
 from msvdd.svdd.train_loop import train_deep_svdd
 from msvdd.svdd.training import TrainSettings
@@ -100,6 +101,8 @@ def finish(model, fit: Fit) -> None:
     z = embed(fit.net.encoder, fit.X, device)
     own = sq_distances(z, model.centers_).gather(1, model.cluster_labels_.to(device)[:, None]).squeeze(1)
     model.train_scores_ = own.cpu()
+    if model.score in NEEDS_TRAINING_EMBEDDINGS:  # a score rule that compares with the training points
+        model.train_embeddings_ = z
     if objective.trains_radius:
         model.radii_ = radii
     else:  # no trained radius: fit each sphere to hold (1 - nu) of its training points, for predict

@@ -14,7 +14,8 @@ import torch
 from tqdm.auto import tqdm
 
 from msvdd.svdd.embedding import EVAL_BATCH
-from msvdd.svdd.spheres import score, sq_distances
+from msvdd.svdd.score_rules import rule_scores
+from msvdd.svdd.spheres import sq_distances
 
 
 def score_items(model, X: torch.Tensor, show_progress: bool = False) -> dict[str, np.ndarray]:
@@ -26,7 +27,7 @@ def score_items(model, X: torch.Tensor, show_progress: bool = False) -> dict[str
         z = torch.from_numpy(model.embed(X[start:start + EVAL_BATCH])).to(device)
         d = sq_distances(z, model.centers_)
         margin = d - model.radii_.to(device, d.dtype) ** 2
-        scores.append(score(d, model.score_radii_.to(device), model.score).cpu())
+        scores.append(rule_scores(model, z).cpu())
         spheres.append(margin.argmin(dim=1).cpu())
         margins.append(margin.min(dim=1).values.cpu())
     margin = torch.cat(margins).numpy()

@@ -6,7 +6,7 @@ import torch
 
 from msvdd.errors import ConfigError
 
-SCORE_RULES = ("min_margin", "nearest")
+SPHERE_RULES = ("min_margin", "nearest")
 
 
 def init_centers(z: torch.Tensor, cluster: torch.Tensor, n_clusters: int, eps: float = 0.1) -> torch.Tensor:
@@ -40,4 +40,4 @@ def score(dist_sq: torch.Tensor, radii: torch.Tensor, rule: str = "min_margin") 
         return margin.min(dim=1).values
     if rule == "nearest":
         return margin.gather(1, dist_sq.argmin(dim=1, keepdim=True)).squeeze(1)
-    raise ConfigError("score", rule, ", ".join(SCORE_RULES))
+    raise ConfigError("model.score", rule, ", ".join(SPHERE_RULES))
