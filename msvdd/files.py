@@ -45,6 +45,13 @@ def save_torch(path: str | os.PathLike, obj) -> Path:
     return write_atomic(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
 
 
+def save_npz(path: str | os.PathLike, **arrays) -> Path:
+    """numpy.savez, atomically (built in memory first, as save_torch)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return write_atomic(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
+
+
 def write_csv(path: str | os.PathLike, columns: dict) -> Path:
     """One row per item, one column per key (equal lengths); floats written exactly (repr), atomically."""
     names = list(columns)

@@ -1,5 +1,5 @@
-"""``python -m msvdd.table PATH... [--out DIR] [--quiet]`` (console script ``msvdd-table``): the AUROC table of one or
-more sweeps (the table itself is built in msvdd.reports.table).
+"""``python -m msvdd.table PATH... [--out DIR] [--ensemble M,...] [--quiet]`` (console script ``msvdd-table``):
+the AUROC table of one or more sweeps (the table itself is built in msvdd.reports.table).
 """
 
 from __future__ import annotations
@@ -18,16 +18,23 @@ def main(argv=None) -> int:
         "Exit code 2: no complete results, or runs of different datasets or settings.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="sweep folders, searched recursively")
     parser.add_argument("--out", metavar="DIR", help="where to write the table (default: the first PATH)")
+    parser.add_argument("--ensemble", metavar="METHODS", default="",
+                        help="comma-separated methods that also get a seed-ensemble column (e.g. svdd_finch,svdd_one)")
     parser.add_argument("--quiet", action="store_true", help="print only where the table was written")
     args = parser.parse_args(argv)
+    ensemble = [m for m in args.ensemble.split(",") if m]
     out = args.out or args.paths[0]
     try:
         runs, failed = collect_runs(args.paths)
         if runs.empty:
             extra = "".join(f"\n  not counted: {line}" for line in _failed_lines(failed))
             raise FileNotFoundError(f"no complete results.json under {', '.join(args.paths)}{extra}")
-        md = write_table(runs, failed, out)
-    except (FileNotFoundError, MixedSettingsError) as err:
+        absent = sorted(set(ensemble) - set(runs.method))
+        if absent:
+            raise ValueError(f"--ensemble {','.join(absent)}: no runs of that method; the runs hold "
+                             f"{', '.join(sorted(set(runs.method)))}")
+        md = write_table(runs, failed, out, ensemble=ensemble)
+    except (FileNotFoundError, MixedSettingsError, ValueError) as err:
         print(f"msvdd-table: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # --out is a file, or not writable

@@ -4,8 +4,10 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import ROOT
+from sklearn.metrics import roc_auc_score
 
 from msvdd.errors import ConfigError
 from msvdd.run.job import run
@@ -33,6 +35,10 @@ def test_full_run_beats_chance_and_writes_everything(make_cfg, tmp_path, shared_
         assert record["ari"] == 1.0 and record["n_clusters"] == 3
     for name in ("model.pt", "roc.png", "training.png", "embeddings_pca.png", "extremes.png"):
         assert (tmp_path / "run" / name).stat().st_size > 1000, name
+    # scores.npz: what the table's seed ensembles combine; its test scores give the recorded AUROC
+    saved = np.load(tmp_path / "run" / "scores.npz")
+    assert roc_auc_score(saved["anomaly"], saved["test_score"]) == pytest.approx(auroc, abs=1e-12)
+    assert len(saved["train_score"]) == record["n_train"] and len(saved["test_score"]) == record["n_test"]
     # finch and kmeans cluster in a space (UMAP of the input by default): its plot and its record
     assert (tmp_path / "run" / "embeddings_space.png").exists() == (method in ("svdd_finch", "svdd_kmeans"))
     if method in ("svdd_finch", "svdd_kmeans"):
@@ -49,6 +55,8 @@ def test_same_seed_same_auroc_and_checkpoint_evaluation(make_cfg, tmp_path):
     evaluated = run(make_cfg("method=svdd_oracle", f"ckpt_path={tmp_path / 'a' / 'model.pt'}"), tmp_path / "c")
     assert evaluated == first
     assert json.loads((tmp_path / "c" / "results.json").read_text())["mode"] == "evaluate"
+    a, c = np.load(tmp_path / "a" / "scores.npz"), np.load(tmp_path / "c" / "scores.npz")
+    assert np.array_equal(a["test_score"], c["test_score"]) and "train_score" not in c  # no training: none
 
 
 def test_group_address_sets_normal_classes(make_cfg, tmp_path):

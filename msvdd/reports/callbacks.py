@@ -25,8 +25,8 @@ class TableCallback(Callback):
     does not fail the sweep: its runs are complete either way, and the table step can be rerun.
     """
 
-    def __init__(self, out_dir: str):
-        self.out_dir = out_dir
+    def __init__(self, out_dir: str, ensemble=()):
+        self.out_dir, self.ensemble = out_dir, list(ensemble)  # methods that also get a seed-ensemble column
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -34,7 +34,7 @@ class TableCallback(Callback):
             runs, failed = collect_runs([sweep_dir])
             if runs.empty:
                 raise FileNotFoundError(f"no complete results.json under {sweep_dir}")
-            md = write_table(runs, failed, self.out_dir)
+            md = write_table(runs, failed, self.out_dir, ensemble=[m for m in self.ensemble if m in set(runs.method)])
         except (FileNotFoundError, MixedSettingsError) as err:
             log.error("table not written: %s", err)
             print(f"msvdd-table: {err}")

@@ -18,6 +18,7 @@ import yaml
 
 from msvdd.methods import CLUSTERED, METHODS, SHORT, canonical
 from msvdd.nested import flatten
+from msvdd.reports import ensemble as seed_ensemble
 from msvdd.reports.results import read_results as _read_results
 from msvdd.reports.table_plot import detail_view, latex, main_view, markdown, plot_auroc
 
@@ -141,8 +142,11 @@ def check_consistent(runs: pd.DataFrame) -> None:
 
 # ---------------------------------------------------------------------------------------- numbers
 def methods_of(runs: pd.DataFrame) -> list[str]:
+    """The methods present, in column order; a seed ensemble right after the method it combines."""
     present = set(runs.method)
-    return [m for m in METHODS if m in present] + sorted(present - set(METHODS))
+    singles = {m for m in present if not m.endswith(seed_ensemble.SUFFIX)}
+    order = [m for m in METHODS if m in singles] + sorted(singles - set(METHODS))
+    return [c for m in order for c in (m, seed_ensemble.name(m)) if c in present]
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
@@ -266,17 +270,26 @@ def _failed_lines(failed: list[dict]) -> list[str]:
                                               if f.get("overrides") else "") for f in failed]
 
 
-def write_table(runs: pd.DataFrame, failed: list[dict], out_dir, date: str | None = None) -> str:
-    """Check, summarise and write every table file into ``out_dir``; returns the markdown text."""
+def write_table(runs: pd.DataFrame, failed: list[dict], out_dir, date: str | None = None, ensemble=()) -> str:
+    """Check, summarise and write every table file into ``out_dir``; returns the markdown text.
+
+    ``ensemble``: methods that also get a seed-ensemble column (msvdd.reports.ensemble), where a group
+    has two or more seeds."""
     check_consistent(runs)
     out, date = Path(out_dir), date or datetime.date.today().isoformat()
     out.mkdir(parents=True, exist_ok=True)
-    methods, summary, det, miss = methods_of(runs), summarise(runs), detail(runs), missing(runs)
+    combined = seed_ensemble.ensemble_rows(runs, ensemble) if len(ensemble) else runs.iloc[:0]
+    shown = pd.concat([runs, combined], ignore_index=True) if len(combined) else runs
+    labels = {**METHODS, **{seed_ensemble.name(m): seed_ensemble.label(m, METHODS) for m in ensemble}}
+    methods, summary, det, miss = methods_of(shown), summarise(shown), detail(shown), missing(runs)
     dataset, note_lines = runs.dataset.iloc[0], notes(runs, failed, len(miss), date)
-    view = main_view(summary, methods, METHODS, SEED_COLUMNS)
+    if len(combined):
+        note_lines.append("seed ensemble: per group, the mean over its seeds of each run's test scores standardised "
+                          "by that run's training scores (msvdd.reports.ensemble); its n counts groups")
+    view = main_view(summary, methods, labels, SEED_COLUMNS)
     md = "\n\n".join([f"# AUROC (%) on {dataset}", markdown(view), "\n".join(f"- {n}" for n in note_lines),
                       "## Per group (mean over seeds)",
-                      markdown(detail_view(det, methods, METHODS, CLUSTERED, SHORT)),
+                      markdown(detail_view(det, methods, labels, CLUSTERED, SHORT)),
                       _listing("Failed, incomplete or duplicate runs (not counted)", _failed_lines(failed)),
                       _listing("Missing runs (includes those not counted above)", miss)]) + "\n"
     (out / "table.md").write_text(md)
@@ -285,6 +298,6 @@ def write_table(runs: pd.DataFrame, failed: list[dict], out_dir, date: str | Non
     caption = "Test AUROC (%) by group size and method. " + "; ".join(
         n for n in note_lines if n.startswith(("dataset", "epochs", "seeds", "cells")))
     (out / "table.tex").write_text(latex(view, caption, note_lines))
-    plot_auroc(runs, out / "auroc.png", methods=methods, labels=METHODS,
+    plot_auroc(shown, out / "auroc.png", methods=methods, labels=labels,
                reference=seed_reference(dataset), title=f"{dataset}: AUROC by group size ({len(runs)} runs)")
     return md

@@ -19,7 +19,7 @@ from msvdd.run import places
 from msvdd.run.compose import apply_process_settings, compose
 from msvdd.run.folder_lock import own_folder
 from msvdd.run.metrics import test_metrics
-from msvdd.run.outputs import save_model, write_results, write_test_scores
+from msvdd.run.outputs import save_model, write_results, write_scores, write_test_scores
 from msvdd.run.plots import write_plots
 from msvdd.run.records import settings_id
 from msvdd.stack import registry as stack_registry
@@ -64,8 +64,10 @@ def _run(cfg: DictConfig, out: Path) -> float:
     log.info("%s %s classes %s: AUROC %.4f, AP %.4f", job.dataset.name, job.method, normal_names(job, data),
              metrics["auroc"], metrics["average_precision"])
 
+    train_scores = None if job.evaluating else job.model.score_samples(data.x_train)
     if not job.evaluating:
-        save_model(job, data, out)
+        save_model(job, data, train_scores, out)
+    write_scores(out / "scores.npz", scores, data.y_test.numpy(), train_scores)
     if data.names_test is not None:  # own data: which of the user's test items look anomalous
         write_test_scores(job, data, out / "test_scores.csv")
     if cfg.plots:

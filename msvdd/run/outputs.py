@@ -1,4 +1,4 @@
-"""The files a run writes besides its plots: model.pt, test_scores.csv and the results.json record.
+"""The files a run writes besides its plots: model.pt, scores.npz, test_scores.csv and the results.json record.
 
 results.json is written last, so its presence means the run is complete (a sweep skips such a job).
 """
@@ -7,22 +7,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import OmegaConf
 
-from msvdd.files import write_csv
+from msvdd.files import save_npz, write_csv
 from msvdd.run.records import SCHEMA, settings_id, versions, write_json_atomic
 from msvdd.run.settings import used_config
 
 
-def save_model(job, data, out: Path) -> None:
+def save_model(job, data, train_scores, out: Path) -> None:
     """model.pt with what msvdd.predict needs to score new data like the test data, and the run itself."""
     accel = {k: v for k, v in OmegaConf.to_container(job.cfg.accel).items() if k != "_target_"}
     job.model.save(out / "model.pt", meta={
         "preprocessing": data.preprocessing, "dataset": job.dataset.name,
-        "train_scores": torch.from_numpy(job.model.score_samples(data.x_train)), "accel": accel,
+        "train_scores": torch.from_numpy(train_scores), "accel": accel,
         "run": {"dataset": job.dataset.name, "normal_classes": job.classes, "method": job.method,
                 "settings": job.settings, "settings_id": settings_id(job.settings)}})
+
+
+def write_scores(path: Path, test_scores, anomaly, train_scores=None) -> None:
+    """scores.npz: every test item's score and truth, and the training points' scores (as new data).
+
+    What the table step needs to combine runs without retraining (msvdd.reports.ensemble: each run's
+    scores standardised by its own training scores); an evaluated checkpoint has no training scores.
+    """
+    arrays = {"test_score": np.asarray(test_scores, dtype=np.float64), "anomaly": np.asarray(anomaly, dtype=np.int8)}
+    if train_scores is not None:
+        arrays["train_score"] = np.asarray(train_scores, dtype=np.float64)
+    save_npz(path, **arrays)
 
 
 def write_test_scores(job, data, path: Path) -> None:

@@ -1,0 +1,86 @@
+"""Seed ensembles at table time: one method's runs of one class group, combined over seeds, no retraining.
+
+A table sweep already trains several seeds per group. Each run wrote ``scores.npz`` (msvdd.run.outputs):
+its test scores and its training points' scores. Runs of different seeds have different score scales
+(another network, other centers), so each run's test scores are standardised by its own training
+scores (z = (s - mean) / std), which needs no test label; the ensemble's score is the mean z over the
+seeds, and its AUROC is computed on the same test items. An ensemble row is one more "method" of the
+table (``svdd_finch+seeds``), one per group, beside the single runs it is built from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+SUFFIX = "+seeds"
+
+
+def name(method: str) -> str:
+    return method + SUFFIX
+
+
+def label(method: str, labels: dict) -> str:
+    return f"{labels.get(method, method)}, seed ensemble"
+
+
+def standardised(path: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(test z-scores, anomaly truth) of one run folder; None when it has no scores.npz with training scores."""
+    file = Path(path) / "scores.npz"
+    if not file.exists():
+        return None
+    with np.load(file) as saved:
+        if "train_score" not in saved:
+            return None
+        train, test, truth = saved["train_score"], saved["test_score"], saved["anomaly"]
+    spread = train.std()
+    return (test - train.mean()) / (spread if spread > 0 else 1.0), truth
+
+
+def combine(paths) -> float | None:
+    """AUROC of the mean standardised score of the runs at ``paths`` (the same test items), or None."""
+    parts = [standardised(p) for p in paths]
+    if not parts or any(p is None for p in parts):
+        return None
+    truth = parts[0][1]
+    if any(len(t) != len(truth) or not np.array_equal(t, truth) for _, t in parts):
+        return None  # not the same test items: nothing to combine
+    return float(roc_auc_score(truth, np.mean([z for z, _ in parts], axis=0)))
+
+
+def ensemble_rows(runs: pd.DataFrame, methods, n_seeds: int | None = None) -> pd.DataFrame:
+    """One row per (method, class group) with two or more seeds: the ensemble of its first ``n_seeds``
+    seeds (all when None), shaped like the table's run rows (seed = the seeds' count)."""
+    rows = []
+    for (method, _), g in runs[runs.method.isin(list(methods))].groupby(["method", "classes"], sort=False):
+        g = g.sort_values("seed").iloc[:n_seeds]
+        auroc = combine(g.path) if len(g) >= 2 else None
+        if auroc is None:
+            continue
+        first = g.iloc[0].to_dict()
+        rows.append({**first, "method": name(method), "seed": len(g), "auroc": auroc, "average_precision": None,
+                     "path": ";".join(g.path), "timings": _summed(g.timings)})
+    return pd.DataFrame(rows, columns=runs.columns)
+
+
+def growth(runs: pd.DataFrame, method: str, counts=(1, 3, 5)) -> pd.DataFrame:
+    """Mean AUROC (%) per group size of the ensemble of the first n seeds, for each n in ``counts``
+    that every group of ``method`` has (n = 1: the first seed's single run)."""
+    mine = runs[runs.method == method]
+    have = mine.groupby("classes").seed.nunique().min() if len(mine) else 0
+    table = {}
+    for n in (c for c in counts if c <= have):
+        part = mine.sort_values("seed").groupby("classes").head(1) if n == 1 else ensemble_rows(mine, [method], n)
+        table[f"{n} seed{'s' * (n > 1)}"] = (part.auroc * 100).groupby(part.group_size).mean()
+    return pd.DataFrame(table)
+
+
+def _summed(timings) -> dict:
+    out: dict = {}
+    for t in timings:
+        for k, v in (t or {}).items():
+            out[k] = out.get(k, 0.0) + v
+    return out
