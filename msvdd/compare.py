@@ -1,4 +1,4 @@
-"""``python -m msvdd.compare SWEEP_DIR... [--out FILE.md]``: the clustering variants of a sweep side by side
+"""``python -m msvdd.compare SWEEP_DIR... [--out FILE.md] [--ensemble]``: the variants of sweeps side by side
 (built in msvdd.reports.compare).
 """
 
@@ -16,8 +16,10 @@ def main(argv=None) -> int:
                                      description="The clustering variants of sweeps side by side.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="sweep folders, searched recursively")
     parser.add_argument("--out", metavar="FILE", help="also write the markdown table there")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="also a row per variant for its seed ensembles (runs of 2+ seeds per group)")
     args = parser.parse_args(argv)
-    runs = collect(args.paths)
+    runs = collect(args.paths, ensemble=args.ensemble)
     if runs.empty:
         print(f"msvdd.compare: no complete results.json under {', '.join(args.paths)}", file=sys.stderr)
         return 2
@@ -25,7 +27,8 @@ def main(argv=None) -> int:
     md = "\n".join([markdown(summary(runs)), "",
                     f"groups: {', '.join(str(list(c)) for _, c in groups)}; seeds: {sorted(set(runs.seed))}; "
                     "AUROC in %, mean ± std over groups x seeds; ARI and clusters: of the pseudo-labels after "
-                    "training (re-assignment included); cluster / total: share of the runs' wall time"])
+                    "training (re-assignment included); cluster / total: share of the runs' wall time; run s: a run's "
+                    "wall time (a seed ensemble: the sum over its seeds), score s: scoring the test set"])
     print(md)
     if args.out:
         Path(args.out).write_text(md + "\n")

@@ -44,3 +44,25 @@ def test_table_notes_count_clusters_found_against_classes(tmp_path):
     md = table_md(tmp_path, root)
     assert ("Multi-radius (FINCH): clusters found = number of classes in 1 of 2 runs "
             "(mean found 3.50, classes 2.00)") in md
+
+
+def test_options_that_differ_within_a_method_make_variants_and_ensembles_rows(tmp_path):
+    import numpy as np
+
+    root = tmp_path / "sweep"
+    truth = np.array([0, 0, 1, 1])
+    for seed, rule, test in [(0, "knn", [0.1, 0.5, 0.4, 0.9]), (1, "knn", [0.0, 0.3, 0.5, 0.2]),
+                             (0, "min_margin", [0.1, 0.2, 0.3, 0.4]), (1, "min_margin", [0.1, 0.2, 0.3, 0.4])]:
+        settings = {"dataset": "mnist", "model": {"score": rule, "seed": seed, "clustering": {"seed": seed}}}
+        folder = job(root, f"{rule}{seed}", size=2, index=0, seed=seed, settings=settings, method="svdd_finch",
+                     auroc=0.8, timings_s={"cluster": 1.0, "total": 4.0, "evaluate": 0.5})
+        np.savez(folder / "scores.npz", test_score=np.array(test), anomaly=truth, train_score=np.array([0.0, 1.0]))
+    out = tmp_path / "cmp.md"
+    assert main([str(root), "--out", str(out), "--ensemble"]) == 0
+    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in out.read_text().splitlines()[2:] if "|" in line}
+    # the seed follows every run: not an option; the score rule differs: two variants, each with its ensemble
+    assert set(rows) == {"svdd_finch score=knn", "svdd_finch score=knn+seeds", "svdd_finch score=min_margin",
+                         "svdd_finch score=min_margin+seeds"}
+    # knn seeds: mean z = ([0.1, 0.5, 0.4, 0.9] + [0, 0.3, 0.5, 0.2]) / 2 -> anomalies 0.45, 0.55 vs 0.05, 0.4: 4/4
+    assert rows["svdd_finch score=knn+seeds"][1:3] == ["1", "100.00"]
+    assert rows["svdd_finch score=knn+seeds"][-2:] == ["8.0", "1.0 |"]  # its run and score seconds: both seeds'

@@ -1,10 +1,12 @@
-"""Compare clustering variants of one sweep: AUROC, ARI, clusters found and clustering time per group size.
+"""Compare variants of one or more sweeps: AUROC, ARI, clusters found and seconds per group size.
 
-    python -m msvdd.compare SWEEP_DIR... [--out FILE.md]
+    python -m msvdd.compare SWEEP_DIR... [--out FILE.md] [--ensemble]
 
 The table step (msvdd.reports.table) refuses runs of different settings in one table; this is the step for a
-sweep that varies them on purpose (``experiment=dev_clustering_*``): each row is one method
-(svdd_one, svdd_finch, svdd_finch_umap, ...: each clustering variant is a method), read from results.json.
+sweep that varies them on purpose (``experiment=dev_clustering_*``, ``dev_deep_*``): each row is one method
+(svdd_one, svdd_finch, svdd_finch_umap, ...) and, where one method's runs differ in their own options
+(``model.score=knn``, ``model.clustering.n_clusters=20``), one row per value of those options.
+``ensemble``: also a row per variant for its seed ensembles (msvdd.reports.ensemble).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from msvdd.methods import canonical
+from msvdd.nested import flatten
+from msvdd.reports import ensemble as seed_ensemble
 from msvdd.reports.results import read_results as _read_results
 
 ORDER = {"svdd_one": 0, "svdd_oracle": 1}
@@ -24,7 +28,24 @@ def variant(record: dict) -> str:
     return canonical(record["method"])
 
 
-def collect(paths) -> pd.DataFrame:
+def _options(record: dict) -> dict:
+    """The run's own model options as text, but those that follow the seed (they differ in every sweep)."""
+    model = (record.get("settings") or {}).get("model") or {}
+    return {k: str(v) for k, v in flatten(model).items() if not k.split(".")[-1].endswith("seed")}
+
+
+def with_options(runs: pd.DataFrame) -> pd.Series:
+    """Each run's variant: its method, plus ``key=value`` for the options that differ between its method's runs."""
+    names = runs.variant.copy()
+    for method, g in runs.groupby("variant"):
+        keys = sorted(k for k in set().union(*g.options) if len({o.get(k) for o in g.options}) > 1)
+        if keys:
+            names[g.index] = [method + " " + " ".join(f"{k}={o.get(k)}" for k in keys) for o in g.options]
+    return names
+
+
+def collect(paths, ensemble: bool = False) -> pd.DataFrame:
+    """One row per complete run (and, with ``ensemble``, per variant and class group its seed ensemble)."""
     rows = []
     for root in map(Path, paths):
         for path in sorted(root.rglob("results.json")):
@@ -32,11 +53,29 @@ def collect(paths) -> pd.DataFrame:
             if record is None:
                 continue
             timings = record.get("timings_s") or {}
-            rows.append({"variant": variant(record), "size": len(record["normal_classes"]),
+            rows.append({"variant": variant(record), "options": _options(record), "path": str(path.parent),
+                         "size": len(record["normal_classes"]),
                          "classes": tuple(record["normal_classes"]), "seed": record["seed"],
                          "auroc": 100 * record["auroc"], "ari": record.get("ari"),
                          "n_clusters": record.get("n_clusters"), "moves": (record.get("assignment") or {}).get(
-                             "total_moves"), "cluster_s": timings.get("cluster"), "total_s": timings.get("total")})
+                             "total_moves"), "cluster_s": timings.get("cluster"), "total_s": timings.get("total"),
+                         "score_s": timings.get("evaluate")})
+    runs = pd.DataFrame(rows)
+    if runs.empty:
+        return runs
+    runs["variant"] = with_options(runs)
+    return pd.concat([runs, _ensembles(runs)], ignore_index=True) if ensemble else runs
+
+
+def _ensembles(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per variant and class group with two or more seeds: the seed ensemble's AUROC and summed seconds."""
+    rows = []
+    for (name, _), g in runs.groupby(["variant", "classes"], sort=False):
+        auroc = seed_ensemble.combine(g.path) if g.seed.nunique() >= 2 else None
+        if auroc is not None:
+            rows.append({**g.iloc[0].to_dict(), "variant": seed_ensemble.name(name), "seed": len(g),
+                         "auroc": 100 * auroc, "ari": None, "n_clusters": None, "moves": None,
+                         **{k: g[k].astype(float).sum() for k in ("cluster_s", "total_s", "score_s")}})
     return pd.DataFrame(rows)
 
 
@@ -55,7 +94,9 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
         row["clusters = classes"] = f"{int((g.n_clusters == g['size']).sum())}/{len(g)}" if clustered.any() else None
         row["clusters found (mean)"] = round(g.n_clusters.astype(float).mean(), 2) if clustered.any() else None
         row["cluster s (mean)"] = round(g.cluster_s.astype(float).mean(), 2)
-        row["cluster / total"] = f"{100 * g.cluster_s.sum() / g.total_s.sum():.1f} %"
+        row["cluster / total"] = f"{100 * g.cluster_s.astype(float).sum() / g.total_s.astype(float).sum():.1f} %"
+        row["run s (mean)"] = round(g.total_s.astype(float).mean(), 2)
+        row["score s (mean)"] = round(g.score_s.astype(float).mean(), 3)
         out.append(row)
     table = pd.DataFrame(out)
     key = table.variant.map(lambda v: (ORDER.get(v, 2), v))
