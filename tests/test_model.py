@@ -108,6 +108,7 @@ def test_fit_sets_attributes_and_save_load_scores_bit_identically(digits, tmp_pa
     model = _model(OracleClustering(), SoftBoundary(warm_up_epochs=3)).fit(digits.x_train, digits.y_train)
     assert model.centers_.shape == (3, 16) and model.radii_.shape == (3,) and model.n_clusters_ == 3
     assert (model.radii_ > 0).all() and len(model.history_["loss"]) == 12
+    assert not hasattr(model, "train_embeddings_")  # only the knn score rule keeps the training embeddings
     assert sorted(model.cluster_sizes_) == sorted(np.bincount(digits.y_train.numpy())[[0, 1, 3]].tolist())
     path = tmp_path / "model.pt"
     model.save(path)

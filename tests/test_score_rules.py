@@ -11,9 +11,10 @@ from msvdd.networks import LeNetAutoEncoder
 from msvdd.svdd.estimator import DeepSVDD
 from msvdd.svdd.objectives import OneClass
 from msvdd.svdd.score_rules import knn_distance
+from msvdd.svdd.spheres import sq_distances
 from msvdd.svdd.training import TrainSettings
 
-QUICK = dict(lr=1e-3, epochs=12, milestones=[8], batch_size=64)
+QUICK = dict(lr=1e-3, epochs=5, milestones=[], batch_size=64)
 
 
 def _model(**kw):
@@ -53,12 +54,11 @@ def test_knn_rule_scores_by_training_embeddings_and_saves_them(digits, tmp_path)
     z_train, z_test = torch.from_numpy(model.embed(digits.x_train)), torch.from_numpy(model.embed(digits.x_test))
     scores = model.score_samples(digits.x_test)
     assert np.allclose(scores, _brute(z_test, z_train, 3).numpy(), rtol=1e-5)
-    assert roc_auc_score(digits.y_test.numpy(), scores) > 0.85
+    assert roc_auc_score(digits.y_test.numpy(), scores) > 0.8
     assert np.array_equal(model.item_columns(digits.x_test)["score"], scores)
     # the spheres still decide predict: the rule changes the score, not the verdict
-    sphere = _model().fit(digits.x_train, digits.y_train)
-    assert np.array_equal(model.predict(digits.x_test), sphere.predict(digits.x_test))
-    assert not hasattr(sphere, "train_embeddings_")  # only the knn rule keeps the training embeddings
+    margin = (sq_distances(z_test, model.centers_) - model.radii_ ** 2).min(1).values
+    assert np.array_equal(model.predict(digits.x_test), (margin > 0).numpy().astype(np.int64))
     model.save(tmp_path / "model.pt")
     loaded = DeepSVDD.load(tmp_path / "model.pt")
     assert loaded.score_neighbors == 3 and np.array_equal(loaded.score_samples(digits.x_test), scores)
