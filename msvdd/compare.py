@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from msvdd.reports.compare import collect, markdown, summary
+from msvdd.reports.ensemble import SUFFIX
 
 
 def main(argv=None) -> int:
@@ -24,8 +25,9 @@ def main(argv=None) -> int:
         print(f"msvdd.compare: no complete results.json under {', '.join(args.paths)}", file=sys.stderr)
         return 2
     groups = sorted(set(zip(runs["size"], runs.classes)))
+    single = runs[~runs.variant.str.endswith(SUFFIX)]  # an ensemble row's seed is its count of seeds
     md = "\n".join([markdown(summary(runs)), "",
-                    f"groups: {', '.join(str(list(c)) for _, c in groups)}; seeds: {sorted(set(runs.seed))}; "
+                    f"groups: {', '.join(str(list(c)) for _, c in groups)}; seeds: {sorted(set(single.seed))}; "
                     "AUROC in %, mean ± std over groups x seeds; ARI and clusters: of the pseudo-labels after "
                     "training (re-assignment included); cluster / total: share of the runs' wall time; run s: a run's "
                     "wall time (a seed ensemble: the sum over its seeds), score s: scoring the test set"])
