@@ -75,12 +75,13 @@ def test_table_gets_an_ensemble_column_per_method_asked(tmp_path, capsys):
 def test_growth_with_the_number_of_seeds(tmp_path):
     rng = np.random.default_rng(0)
     truth = np.repeat([0, 1], 200)
+    folders = []
     for seed in range(5):  # each seed: the signal plus its own noise, on its own scale
         test = (truth + rng.normal(0, 1.5, len(truth))) * (seed + 1)
-        run_folder(tmp_path, f"s{seed}", test, rng.normal(0, 1.5, 300) * (seed + 1), seed=seed, truth=truth)
-    runs, _ = collect_runs([tmp_path])
-    table = growth(runs, "svdd_finch")
-    assert list(table.columns) == ["1 seed", "3 seeds", "5 seeds"]
-    one, three, five = table.iloc[0]
-    assert one == pytest.approx(100 * runs[runs.seed == 0].auroc.iloc[0])
-    assert one < three < five  # independent noise averages out
+        folders.append(run_folder(tmp_path, f"s{seed}", test, rng.normal(0, 1.5, 300) * (seed + 1), seed=seed,
+                                  truth=truth))
+    table = growth([folders], counts=(1, 3, 5, 7))
+    assert list(table) == [1, 3, 5]  # 7 seeds: not every group has them
+    assert table[1] == pytest.approx(json.loads((folders[0] / "results.json").read_text())["auroc"])
+    assert table[1] < table[3] < table[5]  # independent noise averages out
+    assert table[5] == pytest.approx(combine(folders))

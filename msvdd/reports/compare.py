@@ -103,6 +103,19 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     return table.iloc[sorted(range(len(table)), key=lambda i: key.iloc[i])].reset_index(drop=True)
 
 
+def seed_growth(runs: pd.DataFrame, counts=(1, 3, 5)) -> pd.DataFrame:
+    """Per variant and group size: the mean AUROC (%) of the ensemble of the first n seeds of each group."""
+    out = []
+    single = runs[~runs.variant.str.endswith(seed_ensemble.SUFFIX)]
+    for (name, size), g in single.groupby(["variant", "size"]):
+        groups = [part.sort_values("seed").path for _, part in g.groupby("classes")]
+        row = {"variant": name, "size": size}
+        grown = seed_ensemble.growth(groups, counts)
+        row.update({f"{n} seed{'s' * (n > 1)}": round(100 * a, 2) for n, a in grown.items()})
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def markdown(table: pd.DataFrame) -> str:
     cols = list(table.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]

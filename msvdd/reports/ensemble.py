@@ -66,16 +66,18 @@ def ensemble_rows(runs: pd.DataFrame, methods, n_seeds: int | None = None) -> pd
     return pd.DataFrame(rows, columns=runs.columns)
 
 
-def growth(runs: pd.DataFrame, method: str, counts=(1, 3, 5)) -> pd.DataFrame:
-    """Mean AUROC (%) per group size of the ensemble of the first n seeds, for each n in ``counts``
-    that every group of ``method`` has (n = 1: the first seed's single run)."""
-    mine = runs[runs.method == method]
-    have = mine.groupby("classes").seed.nunique().min() if len(mine) else 0
-    table = {}
-    for n in (c for c in counts if c <= have):
-        part = mine.sort_values("seed").groupby("classes").head(1) if n == 1 else ensemble_rows(mine, [method], n)
-        table[f"{n} seed{'s' * (n > 1)}"] = (part.auroc * 100).groupby(part.group_size).mean()
-    return pd.DataFrame(table)
+def growth(groups, counts=(1, 3, 5)) -> dict:
+    """{n: mean AUROC} over ``groups`` (each a list of run folders in seed order) of the ensemble of the
+    first n seeds, for each n in ``counts`` that every group has (n = 1: the first seed's run alone)."""
+    groups = [list(g) for g in groups]
+    have = min(map(len, groups)) if groups else 0
+    return {n: float(np.mean([combine(g[:n]) if n > 1 else _single(g[0]) for g in groups]))
+            for n in counts if n <= have}
+
+
+def _single(path) -> float:
+    z, truth = standardised(path)
+    return float(roc_auc_score(truth, z))
 
 
 def _summed(timings) -> dict:
