@@ -12,6 +12,7 @@ METHODS = {  # name: column label, in table order
     "svdd_one": "Deep SVDD (one radius)",
     "svdd_finch": "Multi-radius (FINCH)",
     "svdd_kmeans": "Multi-radius (k-means)",
+    "svdd_many": "Many spheres (FINCH, kNN score)",
     "svdd_kmeans_many": "Many spheres (k-means, 30)",
     "svdd_oracle": "Multi-radius (oracle labels)",
     "knn": "kNN distance",
@@ -23,8 +24,9 @@ METHODS = {  # name: column label, in table order
 # results.json files written before the method group named Deep SVDD runs by their clustering alone
 LEGACY = {"none": "svdd_one", "finch": "svdd_finch", "kmeans": "svdd_kmeans", "oracle": "svdd_oracle"}
 # methods whose cluster count and ARI are worth showing per group
-CLUSTERED = ("svdd_finch", "svdd_kmeans", "svdd_kmeans_many")
-SHORT = {"svdd_finch": "FINCH", "svdd_kmeans": "k-means", "svdd_kmeans_many": "many"}  # in per-group column names
+CLUSTERED = ("svdd_finch", "svdd_kmeans", "svdd_many", "svdd_kmeans_many")
+SHORT = {"svdd_finch": "FINCH", "svdd_kmeans": "k-means", "svdd_many": "many",  # in per-group column names
+         "svdd_kmeans_many": "k-means 30"}
 
 
 def canonical(name: str) -> str:
