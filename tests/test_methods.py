@@ -92,3 +92,11 @@ def test_a_retired_spelling_names_the_new_one(tmp_path, old, new):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"msvdd: error: {old.lstrip('+').split('=')[0]}=") and f"allowed: {new}" in last
     assert not list(tmp_path.rglob("results.json")) and not list(tmp_path.rglob(".hydra"))
+
+
+def test_svdd_many_trains_more_spheres_than_classes_and_scores_by_neighbours(make_cfg, tmp_path):
+    auroc = run(make_cfg("method=svdd_many", "pretrain.epochs=5", "train.epochs=5", "threads=1"), tmp_path / "many")
+    record = json.loads((tmp_path / "many" / "results.json").read_text())
+    # FINCH's finest partition with clusters of >= 1 % of the ~540 training digits [0, 1, 3]: many more than 3
+    assert record["n_clusters"] > 6 and min(record["cluster_sizes"]) >= 0.01 * record["n_train"]
+    assert record["score_rule"] == "knn" and record["clustering"]["req_clusters"] is None and auroc > 0.85
