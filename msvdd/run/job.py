@@ -67,13 +67,13 @@ def _run(cfg: DictConfig, out: Path) -> float:
     train_scores = None if job.evaluating else job.model.score_samples(data.x_train)
     if not job.evaluating:
         save_model(job, data, train_scores, out)
-    write_scores(out / "scores.npz", scores, data.y_test.numpy(), train_scores)
     if data.names_test is not None:  # own data: which of the user's test items look anomalous
         write_test_scores(job, data, out / "test_scores.csv")
     if cfg.plots:
         t = time.perf_counter()
         write_plots(job, data, scores, metrics, out)
         timings["plots"] = time.perf_counter() - t
+    write_scores(out / "scores.npz", scores, data.y_test.numpy(), train_scores)  # for the table's seed ensembles
     timings["total"] = time.perf_counter() - t0
     write_results(job, data, metrics, timings, out / "results.json")
     return metrics["auroc"]
