@@ -254,6 +254,19 @@ def test_methods_options_may_differ_between_methods_not_within_one(tmp_path):
     assert "lof: " not in str(info.value)
 
 
+def test_the_score_rule_is_a_methods_own_choice(tmp_path):
+    """svdd_many scores by neighbours beside min_margin methods in one table; one method, two rules: refused."""
+    root = tmp_path / "sweep"
+    job(root, "one")
+    job(root, "many", method="svdd_many", score_rule="knn")
+    runs, failed = collect_runs([root])
+    assert "Many spheres (FINCH, kNN score)" in write_table(runs, failed, tmp_path / "out")
+    job(root, "many1", method="svdd_many", index=1, score_rule="min_margin")
+    runs, failed = collect_runs([root])
+    with pytest.raises(MixedSettingsError, match=r"svdd_many: score_rule = knn \(1 run\), min_margin \(1 run\)"):
+        write_table(runs, failed, tmp_path / "out")
+
+
 def test_different_classes_for_one_group_index_is_an_error(tmp_path):
     job(tmp_path / "s", "0", normal_classes=[1, 7])
     job(tmp_path / "s", "1", normal_classes=[2, 3], method="svdd_finch")

@@ -122,7 +122,7 @@ def check_consistent(runs: pd.DataFrame) -> None:
     """Raise MixedSettingsError naming the dataset, settings keys or group indices that differ."""
     parts = _differing([{"dataset": d} for d in runs.dataset])
     if not parts:  # recorded top-level fields count where present; settings keys also when absent
-        top = runs[["objective", "score_rule", "group_split", "group_seed"]].rename(
+        top = runs[["objective", "group_split", "group_seed"]].rename(
             columns=lambda c: c.replace("group_", "group."))
         parts = _differing([r.dropna().to_dict() for _, r in top.iterrows()], absent=None)
         # the groups methods share (network, training...) must agree wherever recorded; a method's own
@@ -132,6 +132,7 @@ def check_consistent(runs: pd.DataFrame) -> None:
         parts += _differing(shared, absent=None)
         for method, g in runs.groupby("method", sort=False):
             own = _differing([_flatten(s.get("model") or {}, "settings.model.") for s in g.settings])
+            own = own or _differing([{"score_rule": r} for r in g.score_rule.dropna()])  # a method's own choice
             own = own or _differing([{"settings_id": s} for s in g.settings_id.dropna()])
             parts += [f"{method}: {p}" for p in own]
         for (size, index), g in runs[runs.group_index.notna()].groupby(["group_size", "group_index"]):
