@@ -85,3 +85,5 @@ def test_growth_with_the_number_of_seeds(tmp_path):
     assert table[1] == pytest.approx(json.loads((folders[0] / "results.json").read_text())["auroc"])
     assert table[1] < table[3] < table[5]  # independent noise averages out
     assert table[5] == pytest.approx(combine(folders))
+    (folders[0] / "scores.npz").unlink()  # a run of older code: no scores to combine, no entry (no error)
+    assert growth([folders], counts=(1, 3)) == {}

@@ -68,16 +68,21 @@ def ensemble_rows(runs: pd.DataFrame, methods, n_seeds: int | None = None) -> pd
 
 def growth(groups, counts=(1, 3, 5)) -> dict:
     """{n: mean AUROC} over ``groups`` (each a list of run folders in seed order) of the ensemble of the
-    first n seeds, for each n in ``counts`` that every group has (n = 1: the first seed's run alone)."""
+    first n seeds, for each n in ``counts`` that every group has (n = 1: the first seed's run alone); runs
+    without scores.npz (older runs) give no entry."""
     groups = [list(g) for g in groups]
     have = min(map(len, groups)) if groups else 0
-    return {n: float(np.mean([combine(g[:n]) if n > 1 else _single(g[0]) for g in groups]))
-            for n in counts if n <= have}
+    out = {}
+    for n in (c for c in counts if c <= have):
+        values = [combine(g[:n]) if n > 1 else _single(g[0]) for g in groups]
+        if all(v is not None for v in values):
+            out[n] = float(np.mean(values))
+    return out
 
 
-def _single(path) -> float:
-    z, truth = standardised(path)
-    return float(roc_auc_score(truth, z))
+def _single(path) -> float | None:
+    found = standardised(path)
+    return None if found is None else float(roc_auc_score(found[1], found[0]))
 
 
 def _summed(timings) -> dict:
