@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
+from conftest import NUMBA_CACHE
 from sklearn.metrics import adjusted_rand_score
 
 from msvdd.clustering import FinchClustering, KMeansClustering
@@ -13,8 +13,6 @@ from msvdd.networks import LeNetAutoEncoder
 from msvdd.svdd.embedding import embed as _embed
 from msvdd.svdd.pretrain import pretrain_autoencoder
 from msvdd.svdd.training import TrainSettings
-
-NUMBA_CACHE = str(ROOT / "outputs" / "cache" / "numba")
 
 
 def _embedding(classes, with_inputs=False):
