@@ -9,17 +9,15 @@ listed, never dropped silently; runs of different datasets or settings are refus
 from __future__ import annotations
 
 import datetime
-import json
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from msvdd.methods import CLUSTERED, METHODS, SHORT, canonical
-from msvdd.nested import flatten
 from msvdd.reports import ensemble as seed_ensemble
 from msvdd.reports.results import read_results as _read_results
+from msvdd.reports.table_checks import MixedSettingsError, check_consistent  # noqa: F401 (the error callers catch)
 from msvdd.reports.table_plot import detail_view, latex, main_view, markdown, plot_auroc
 
 # The seed's reported AUROC (%) by dataset, method and group size; source: docs/method.md, "Numbers"
@@ -32,10 +30,6 @@ SEED_COLUMNS = {"svdd_one": "seed: one radius", "svdd_oracle": "seed: multi-radi
 COLUMNS = ["path", "dataset", "method", "objective", "score_rule", "seed", "group_size", "group_index",
            "group_split", "group_seed", "classes", "auroc", "average_precision", "n_clusters", "ari",
            "settings", "settings_id", "pretrain_cached", "timings"]
-
-
-class MixedSettingsError(ValueError):
-    """The runs given to one table differ in dataset or settings; the message names what differs."""
 
 
 def seed_reference(dataset: str) -> dict:
@@ -99,46 +93,6 @@ def collect_runs(paths) -> tuple[pd.DataFrame, list[dict]]:
         if data is None:
             failed.append({"path": str(job), "reason": reason, "overrides": _overrides(job)})
     return pd.DataFrame(rows, columns=COLUMNS), failed
-
-
-# ---------------------------------------------------------------------------------------- checks
-def _flatten(d: dict, prefix: str = "") -> dict:
-    """Dotted keys with each value as text (JSON for numbers and lists), so that settings compare as typed."""
-    return {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in flatten(d, prefix).items()}
-
-
-def _differing(records: list[dict], absent: str | None = "<absent>") -> list[str]:
-    """'key = a (3 runs), b (1 run)' for every key whose value is not the same in all records."""
-    parts = []
-    for key in sorted(set().union(*records)):
-        counts = Counter(str(r.get(key, absent)) for r in records if key in r or absent is not None)
-        if len(counts) > 1:
-            values = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            parts.append(f"{key} = " + ", ".join(f"{v} ({n} run{'s' * (n != 1)})" for v, n in values))
-    return parts
-
-
-def check_consistent(runs: pd.DataFrame) -> None:
-    """Raise MixedSettingsError naming the dataset, settings keys or group indices that differ."""
-    parts = _differing([{"dataset": d} for d in runs.dataset])
-    if not parts:  # recorded top-level fields count where present; settings keys also when absent
-        top = runs[["objective", "group_split", "group_seed"]].rename(
-            columns=lambda c: c.replace("group_", "group."))
-        parts = _differing([r.dropna().to_dict() for _, r in top.iterrows()], absent=None)
-        # the groups methods share (network, training...) must agree wherever recorded; a method's own
-        # options (settings.model) must agree across that method's runs
-        shared = [{k: v for k, v in _flatten(s, "settings.").items() if not k.startswith("settings.model.")}
-                  for s in runs.settings]
-        parts += _differing(shared, absent=None)
-        for method, g in runs.groupby("method", sort=False):
-            own = _differing([_flatten(s.get("model") or {}, "settings.model.") for s in g.settings])
-            own = own or _differing([{"score_rule": r} for r in g.score_rule.dropna()])  # a method's own choice
-            own = own or _differing([{"settings_id": s} for s in g.settings_id.dropna()])
-            parts += [f"{method}: {p}" for p in own]
-        for (size, index), g in runs[runs.group_index.notna()].groupby(["group_size", "group_index"]):
-            parts += _differing([{f"group size {size} #{int(index)}": list(c)} for c in g.classes])
-    if parts:
-        raise MixedSettingsError("mixed settings in one table: " + "; ".join(parts))
 
 
 # ---------------------------------------------------------------------------------------- numbers
