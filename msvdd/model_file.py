@@ -40,7 +40,8 @@ class OneClassModel(Protocol):
     """What every model speaks (DeepSVDD and each baseline), so a run never asks which kind it holds.
 
     Sign convention: scores are higher for more anomalous points; ``predict`` is 1 for an anomaly.
-    Fitted attributes end in ``_``: ``timings_`` (seconds per phase of ``fit``), ``train_scores_``;
+    Fitted attributes end in ``_``: ``timings_`` (seconds per phase of ``fit``), ``train_scores_`` (the
+    training points' scores as new normal points would get them: a neighbour rule leaves each point out);
     a loaded model has ``meta_`` (what its run saved with it).
     """
 

@@ -258,11 +258,13 @@ def test_a_saved_knn_and_a_saved_deep_svdd_model_score_the_same_folder(folder_ru
 
 
 def test_threshold_quantile_of_a_baselines_training_scores(knn_folder, split_folder, tmp_path):
+    """kNN's training scores leave each point out of its neighbours: the q-quantile flags about 1 - q of
+    new normal images (counting each training image's zero distance to itself flagged 74 % at q = 0.8)."""
     model, _ = knn_folder
     out = tmp_path / "q.csv"
-    assert main([str(model), str(split_folder / "train"), "--out", str(out), "--threshold-quantile", "0.8"]) == 0
+    assert main([str(model), str(split_folder / "test" / "good"), "--out", str(out), "--threshold-quantile", "0.8"]) == 0
     got = pd.read_csv(out)
-    assert len(got) > 100 and got.outside.mean() == pytest.approx(0.2, abs=1.5 / len(got))
+    assert len(got) > 80 and got.outside.mean() == pytest.approx(0.2, abs=0.1)
 
 
 def _linked(d, target):

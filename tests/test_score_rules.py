@@ -56,12 +56,21 @@ def test_knn_rule_scores_by_training_embeddings_and_saves_them(digits, tmp_path)
     assert np.allclose(scores, _brute(z_test, z_train, 3).numpy(), rtol=1e-5)
     assert roc_auc_score(digits.y_test.numpy(), scores) > 0.8
     assert np.array_equal(model.item_columns(digits.x_test)["score"], scores)
+    # the training scores leave each point out of its own neighbours, so they sit where new normal data does
+    assert np.allclose(model.train_scores_.numpy(), _brute(z_train, z_train, 3, True).numpy(), rtol=1e-5)
+    normal = scores[digits.y_test.numpy() == 0]
+    assert (normal > np.quantile(model.train_scores_.numpy(), 0.8)).mean() == pytest.approx(0.2, abs=0.1)
     # the spheres still decide predict: the rule changes the score, not the verdict
     margin = (sq_distances(z_test, model.centers_) - model.radii_ ** 2).min(1).values
     assert np.array_equal(model.predict(digits.x_test), (margin > 0).numpy().astype(np.int64))
     model.save(tmp_path / "model.pt")
     loaded = DeepSVDD.load(tmp_path / "model.pt")
     assert loaded.score_neighbors == 3 and np.array_equal(loaded.score_samples(digits.x_test), scores)
+
+
+def test_sphere_rules_training_scores_are_their_scores_as_new_data(digits):
+    model = _model(score="nearest").fit(digits.x_train, digits.y_train)
+    assert np.array_equal(model.train_scores_.numpy(), model.score_samples(digits.x_train))
 
 
 @pytest.mark.parametrize("value", [0, 2.5, True, "5"])

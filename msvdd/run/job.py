@@ -12,6 +12,7 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 from omegaconf import DictConfig
 
 from msvdd.reports.results import read_complete
@@ -64,7 +65,8 @@ def _run(cfg: DictConfig, out: Path) -> float:
     log.info("%s %s classes %s: AUROC %.4f, AP %.4f", job.dataset.name, job.method, normal_names(job, data),
              metrics["auroc"], metrics["average_precision"])
 
-    train_scores = None if job.evaluating else job.model.score_samples(data.x_train)
+    # the model's own training scores: a neighbour rule leaves each point out, as a new point would be
+    train_scores = None if job.evaluating else np.asarray(job.model.train_scores_, dtype=np.float64)
     if not job.evaluating:
         save_model(job, data, train_scores, out)
     if data.names_test is not None:  # own data: which of the user's test items look anomalous

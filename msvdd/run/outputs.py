@@ -27,7 +27,7 @@ def save_model(job, data, train_scores, out: Path) -> None:
 
 
 def write_scores(path: Path, test_scores, anomaly, train_scores=None) -> None:
-    """scores.npz: every test item's score and truth, and the training points' scores (as new data).
+    """scores.npz: every test item's score and truth, and the training points' scores (``train_scores_``).
 
     What the table step needs to combine runs without retraining (msvdd.reports.ensemble: each run's
     scores standardised by its own training scores); an evaluated checkpoint has no training scores.

@@ -21,7 +21,7 @@ from msvdd.svdd.embedding import as_images, embed
 from msvdd.svdd.objectives import OneClass, quantile_radii
 from msvdd.svdd.pretrain import pretrain_autoencoder
 from msvdd.svdd.pretrain_cache import cached_pretrain
-from msvdd.svdd.score_rules import NEEDS_TRAINING_EMBEDDINGS
+from msvdd.svdd.score_rules import NEEDS_TRAINING_EMBEDDINGS, training_scores
 from msvdd.svdd.spheres import init_centers, sq_distances
 from msvdd.svdd.train_loop import train_deep_svdd
 from msvdd.svdd.training import TrainSettings
@@ -100,7 +100,6 @@ def finish(model, fit: Fit) -> None:
     model.network_ = fit.net.eval()
     z = embed(fit.net.encoder, fit.X, device)
     own = sq_distances(z, model.centers_).gather(1, model.cluster_labels_.to(device)[:, None]).squeeze(1)
-    model.train_scores_ = own.cpu()
     if model.score in NEEDS_TRAINING_EMBEDDINGS:  # a score rule that compares with the training points
         model.train_embeddings_ = z
     if objective.trains_radius:
@@ -109,4 +108,5 @@ def finish(model, fit: Fit) -> None:
         model.radii_ = quantile_radii(own.sqrt(), model.cluster_labels_.to(device), radii, objective.nu)
     # Under the one-class objective the seed scores plain distances (R = 0); predict uses radii_.
     model.score_radii_ = model.radii_ if objective.trains_radius else torch.zeros_like(model.radii_)
+    model.train_scores_ = training_scores(model, z).cpu()
     model.cluster_sizes_ = torch.bincount(model.cluster_labels_, minlength=model.n_clusters_).tolist()

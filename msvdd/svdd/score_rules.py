@@ -34,6 +34,18 @@ def rule_scores(model, z: torch.Tensor) -> torch.Tensor:
     return sphere_score(sq_distances(z, model.centers_), model.score_radii_.to(z.device), model.score)
 
 
+def training_scores(model, z: torch.Tensor) -> torch.Tensor:
+    """The training points' own scores, as a new normal point would get them (``train_scores_``).
+
+    Under ``knn`` each point leaves itself out of its neighbours: counting its zero distance to itself
+    would put the training scores below any new data's, so a threshold at their q-quantile would flag
+    far more than 1 - q of new normal data, and standardising by them would be off (issue 23).
+    """
+    if model.score == "knn":
+        return knn_distance(z, z, model.score_neighbors, leave_self_out=True)
+    return rule_scores(model, z)
+
+
 def knn_distance(queries: torch.Tensor, bank: torch.Tensor, k: int, leave_self_out: bool = False) -> torch.Tensor:
     """Mean Euclidean distance from each query to its k nearest rows of ``bank`` (exact, in blocks).
 
