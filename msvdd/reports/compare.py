@@ -69,14 +69,11 @@ def collect(paths, ensemble: bool = False) -> pd.DataFrame:
 
 def _ensembles(runs: pd.DataFrame) -> pd.DataFrame:
     """Per variant and class group with two or more seeds: the seed ensemble's AUROC and summed seconds."""
-    rows = []
-    for (name, _), g in runs.groupby(["variant", "classes"], sort=False):
-        auroc = seed_ensemble.combine(g.path) if g.seed.nunique() >= 2 else None
-        if auroc is not None:
-            rows.append({**g.iloc[0].to_dict(), "variant": seed_ensemble.name(name), "seed": len(g),
-                         "auroc": 100 * auroc, "ari": None, "n_clusters": None, "moves": None,
-                         **{k: g[k].astype(float).sum() for k in ("cluster_s", "total_s", "score_s")}})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([
+        {**g.iloc[0].to_dict(), "variant": seed_ensemble.name(variant), "seed": len(g), "auroc": 100 * auroc,
+         "ari": None, "n_clusters": None, "moves": None,
+         **{k: g[k].astype(float).sum() for k in ("cluster_s", "total_s", "score_s")}}
+        for variant, g, auroc in seed_ensemble.per_group(runs, "variant")])
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:

@@ -51,18 +51,21 @@ def combine(paths) -> float | None:
     return float(roc_auc_score(truth, np.mean([z for z, _ in parts], axis=0)))
 
 
-def ensemble_rows(runs: pd.DataFrame, methods, n_seeds: int | None = None) -> pd.DataFrame:
-    """One row per (method, class group) with two or more seeds: the ensemble of its first ``n_seeds``
-    seeds (all when None), shaped like the table's run rows (seed = the seeds' count)."""
-    rows = []
-    for (method, _), g in runs[runs.method.isin(list(methods))].groupby(["method", "classes"], sort=False):
+def per_group(runs: pd.DataFrame, by: str = "method", n_seeds: int | None = None):
+    """Yield (``by`` value, the group's runs in seed order, ensemble AUROC) for each (``by``, class group)
+    with two or more seeds: the ensemble of the first ``n_seeds`` seeds (all when None)."""
+    for (key, _), g in runs.groupby([by, "classes"], sort=False):
         g = g.sort_values("seed").iloc[:n_seeds]
-        auroc = combine(g.path) if len(g) >= 2 else None
-        if auroc is None:
-            continue
-        first = g.iloc[0].to_dict()
-        rows.append({**first, "method": name(method), "seed": len(g), "auroc": auroc, "average_precision": None,
-                     "path": ";".join(g.path), "timings": _summed(g.timings)})
+        auroc = combine(g.path) if g.seed.nunique() >= 2 else None
+        if auroc is not None:
+            yield key, g, auroc
+
+
+def ensemble_rows(runs: pd.DataFrame, methods, n_seeds: int | None = None) -> pd.DataFrame:
+    """The table's ensemble rows, shaped like its run rows (seed = the seeds' count)."""
+    rows = [{**g.iloc[0].to_dict(), "method": name(method), "seed": len(g), "auroc": auroc,
+             "average_precision": None, "path": ";".join(g.path), "timings": _summed(g.timings)}
+            for method, g, auroc in per_group(runs[runs.method.isin(list(methods))], "method", n_seeds)]
     return pd.DataFrame(rows, columns=runs.columns)
 
 
