@@ -2,6 +2,8 @@
 built with no arguments, equals what its YAML under conf/model/clustering instantiates to, so that
 ``FinchClustering()`` in a script is ``method=svdd_finch`` on the command line and the two cannot drift."""
 
+from pathlib import Path
+
 import pytest
 from hydra.utils import instantiate
 
@@ -62,3 +64,14 @@ def test_the_numba_cache_default_is_one_folder_per_user(make_cfg, monkeypatch, e
     expected = env.get("MSVDD_NUMBA_CACHE") or f"{env.get('XDG_CACHE_HOME', '~/.cache')}/msvdd/numba"
     assert yaml_value == user_numba_cache() == UMAPSpace().cache_dir == expected
     assert "outputs" not in yaml_value  # not under MSVDD_OUTPUTS / paths.root_dir
+
+
+@pytest.mark.parametrize("phase", ["pretrain", "train"])
+def test_each_training_phase_defaults_to_its_yaml(phase):
+    """``TrainSettings("pretrain")`` is conf/pretrain/default.yaml (its weight decay was the train phase's)."""
+    from omegaconf import OmegaConf
+
+    from msvdd.svdd.training import TrainSettings
+
+    yaml = Path(__file__).resolve().parents[1] / "conf" / phase / "default.yaml"
+    assert vars(instantiate(OmegaConf.load(yaml))) == vars(TrainSettings(phase))

@@ -19,6 +19,9 @@ OPTIMIZERS = ("adam", "amsgrad")
 DEVICE_ONLY = ("device", "cuda_graphs")  # settings that change where and how fast, not what is learned
 
 
+DEFAULT_WEIGHT_DECAY = {"pretrain": 0.5e-3, "train": 0.5e-6}  # method.md: the autoencoder's is larger
+
+
 @dataclass
 class TrainSettings:
     """One training phase (``pretrain`` or ``train``); ``name`` is the config field, for error messages."""
@@ -29,12 +32,14 @@ class TrainSettings:
     epochs: int = 150
     milestones: list[int] = field(default_factory=lambda: [50])
     batch_size: int = 200
-    weight_decay: float = 0.5e-6
+    weight_decay: float | None = None  # None: the phase's default, as its YAML (pretrain 0.5e-3, train 0.5e-6)
     device: str = "auto"
     cuda_graphs: bool = False  # replay full batches from a captured CUDA graph (GPU only; msvdd/steps.py)
 
     def __post_init__(self):
         n = self.name
+        if self.weight_decay is None:
+            self.weight_decay = DEFAULT_WEIGHT_DECAY.get(n, DEFAULT_WEIGHT_DECAY["train"])
         self.milestones = _epochs(f"{n}.milestones", self.milestones)
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"{n}.optimizer", self.optimizer, ", ".join(OPTIMIZERS))
