@@ -27,9 +27,9 @@ table-%: $(STAMP)
 	@test -n "$(MSVDD_DATA)" || { echo "set MSVDD_DATA to the folder holding MNIST/, FashionMNIST/, cifar-10-batches-py/"; exit 2; }
 	$(SWEEP) experiment=table_$(subst -,_,$*)
 
-## test: the whole test suite
+## test: the whole test suite, one worker per core (a test file stays on one worker: its fixtures are built once)
 test: $(STAMP)
-	$(PY) -m pytest -q --durations=25
+	$(PY) -m pytest -q -n auto --dist loadfile --durations=25
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
