@@ -23,9 +23,10 @@ demo: $(STAMP)
 
 # table-%: a results table on real data (MSVDD_DATA must point at the data root); re-running resumes.
 # The sweep writes outputs/tables/table_NAME and prints it when it ends (a Hydra callback).
+# SEEDS=0,1,2 sweeps those seeds instead of the experiment's own (the seed ensembles need two or more).
 table-%: $(STAMP)
 	@test -n "$(MSVDD_DATA)" || { echo "set MSVDD_DATA to the folder holding MNIST/, FashionMNIST/, cifar-10-batches-py/"; exit 2; }
-	$(SWEEP) experiment=table_$(subst -,_,$*)
+	$(SWEEP) experiment=table_$(subst -,_,$*) $(if $(SEEDS),seed=$(SEEDS))
 
 ## test: the whole test suite, one worker per core (a test file stays on one worker: its fixtures are built once)
 test: $(STAMP)
