@@ -55,7 +55,7 @@ def breakdown(runs: pd.DataFrame, methods: list[str], ensembles: list[str]) -> p
                     for m in ensembles if (group.method == m).sum() >= 2]
         for name, paths in entries:
             if not all((Path(p) / "scores.npz").exists() for p in paths):
-                print(f"skipped {name} of {list(classes)}: a run without scores.npz (runs before commit b92eea3 wrote none)")
+                print(f"skipped {name} of {list(classes)}: a run without scores.npz (none before commit b92eea3)")
                 continue
             score, anomaly = _scores(paths)
             if not np.array_equal(anomaly, ~np.isin(labels, classes)):

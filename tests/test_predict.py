@@ -262,7 +262,8 @@ def test_threshold_quantile_of_a_baselines_training_scores(knn_folder, split_fol
     new normal images (counting each training image's zero distance to itself flagged 74 % at q = 0.8)."""
     model, _ = knn_folder
     out = tmp_path / "q.csv"
-    assert main([str(model), str(split_folder / "test" / "good"), "--out", str(out), "--threshold-quantile", "0.8"]) == 0
+    new_normal = split_folder / "test" / "good"
+    assert main([str(model), str(new_normal), "--out", str(out), "--threshold-quantile", "0.8"]) == 0
     got = pd.read_csv(out)
     assert len(got) > 80 and got.outside.mean() == pytest.approx(0.2, abs=0.1)
 
