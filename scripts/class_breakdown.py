@@ -20,20 +20,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from msvdd.data.datasets import CIFAR10, MNIST, Digits, FashionMNIST
+from msvdd.data.datasets import BENCHMARKS
 from msvdd.reports import ensemble
 from msvdd.reports.compare import markdown
 from msvdd.reports.table import collect_runs
-
-DATASETS = {"mnist": MNIST, "fashion_mnist": FashionMNIST, "cifar10": CIFAR10, "digits": Digits}
-
-
-def per_class(labels: np.ndarray, anomaly: np.ndarray, score: np.ndarray) -> dict[int, float]:
-    """AUROC (%) of the normal items against the items of each anomaly class on its own."""
-    normal = score[anomaly == 0]
-    return {int(k): 100 * roc_auc_score(np.r_[np.zeros(len(normal)), np.ones((labels == k).sum())],
-                                        np.r_[normal, score[labels == k]])
-            for k in np.unique(labels[anomaly == 1])}
+from msvdd.run.metrics import auroc_per_anomaly_class
 
 
 def _scores(paths) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +40,7 @@ def breakdown(runs: pd.DataFrame, methods: list[str], ensembles: list[str]) -> p
     rows = []
     for (_, _, classes), group in runs.groupby(["group_size", "group_index", "classes"], dropna=False):
         dataset = group.dataset.iloc[0]
-        labels = DATASETS[dataset](list(classes)).load().labels_test.numpy()
+        labels = BENCHMARKS[dataset](list(classes)).load().labels_test.numpy()
         entries = [(m, [p]) for m in methods for p in group[group.method == m].sort_values("seed").path[:1]]
         entries += [(ensemble.name(m), list(group[group.method == m].sort_values("seed").path))
                     for m in ensembles if (group.method == m).sum() >= 2]
@@ -61,7 +52,7 @@ def breakdown(runs: pd.DataFrame, methods: list[str], ensembles: list[str]) -> p
             if not np.array_equal(anomaly, ~np.isin(labels, classes)):
                 raise SystemExit(f"{paths[0]}: its test items are not {dataset}'s test set for {list(classes)}")
             rows.append({"size": len(classes), "classes": str(list(classes)), "method": name,
-                         "all": 100 * roc_auc_score(anomaly, score), **per_class(labels, anomaly, score)})
+                         "all": 100 * roc_auc_score(anomaly, score), **auroc_per_anomaly_class(labels, anomaly, score)})
     return pd.DataFrame(rows)
 
 

@@ -25,12 +25,10 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from msvdd.data.datasets import CIFAR10, MNIST, Digits, FashionMNIST
+from msvdd.data.datasets import BENCHMARKS
 from msvdd.run.checkpoint import load_checkpoint
+from msvdd.run.metrics import auroc_per_anomaly_class
 from msvdd.svdd.spheres import score, sq_distances
-
-# digits: with its default train/test split
-DATASETS = {"mnist": MNIST, "fashion_mnist": FashionMNIST, "cifar10": CIFAR10, "digits": Digits}
 
 
 def auroc(y: np.ndarray, s: np.ndarray) -> float:
@@ -41,9 +39,9 @@ def breakdown(run_dir: Path) -> dict:
     """The numbers above for one run folder, printed as they come; returned for tests."""
     results = json.loads((run_dir / "results.json").read_text())
     name, classes = results["dataset"], results["normal_classes"]
-    if name not in DATASETS:
-        raise SystemExit(f"{run_dir}: dataset {name!r} is not one of {sorted(DATASETS)}")
-    data = DATASETS[name](classes).load()
+    if name not in BENCHMARKS:
+        raise SystemExit(f"{run_dir}: dataset {name!r} is not one of {sorted(BENCHMARKS)}")
+    data = BENCHMARKS[name](classes).load()
     model, _ = load_checkpoint(run_dir / "model.pt", data.x_test.shape[1:])
     z_test = torch.from_numpy(model.embed(data.x_test))
     z_train = torch.from_numpy(model.embed(data.x_train))
@@ -56,10 +54,8 @@ def breakdown(run_dir: Path) -> dict:
     print(f"== {run_dir.name}")
     print(f"{name} normal {classes}, method {results.get('method')}, {len(c)} sphere(s), "
           f"AUROC recorded {100 * results['auroc']:.2f}, recomputed {run_auroc:.2f}")
-    names = DATASETS[name].class_names
-    per_class = {int(k): auroc(np.r_[np.zeros((y == 0).sum()), np.ones((labels == k).sum())],
-                               np.r_[run_score[y == 0], run_score[labels == k]])
-                 for k in np.unique(labels[y == 1])}
+    names = BENCHMARKS[name].class_names
+    per_class = auroc_per_anomaly_class(labels, y, run_score)
     print("AUROC against each anomaly class: " + ", ".join(f"{names[k]} {v:.1f}" for k, v in per_class.items()))
     # each sphere's median squared distance over the training points nearest to it (1 where none is)
     nearest_train = d_train.argmin(dim=1)

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from msvdd.run.metrics import auroc_per_anomaly_class
+
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("class_breakdown", ROOT / "scripts" / "class_breakdown.py")
 class_breakdown = importlib.util.module_from_spec(spec)
@@ -15,7 +17,7 @@ spec.loader.exec_module(class_breakdown)
 def test_each_anomaly_class_against_the_normal_items_alone():
     labels, anomaly = np.array([0, 0, 5, 5, 7]), np.array([0, 0, 1, 1, 1])
     score = np.array([0.0, 1.0, 2.0, 0.5, 3.0])
-    got = class_breakdown.per_class(labels, anomaly, score)
+    got = auroc_per_anomaly_class(labels, anomaly, score)
     assert got == {5: pytest.approx(75.0), 7: pytest.approx(100.0)}  # 5: 0.5 ranks below the normal 1.0
 
 

@@ -225,3 +225,6 @@ class Digits(OneClassDataset):
             np.arange(len(y)), test_size=self.test_size, random_state=self.split_seed, stratify=y
         )
         return x[train], y[train], x[test], y[test]
+
+
+BENCHMARKS = {cls.name: cls for cls in (MNIST, FashionMNIST, CIFAR10, Digits)}  # by results.json's "dataset"
