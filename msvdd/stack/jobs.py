@@ -58,8 +58,8 @@ def plan(num: int, cfg: DictConfig, out: Path) -> Planned:
 
 def stack_key(model, shape: tuple) -> str | None:
     """What must agree between models trained as one; None for a model that cannot stack."""
-    if model.train is None or getattr(model.train, "cuda_graphs", False) or getattr(model.pretrain, "cuda_graphs",
-                                                                                    False):
+    if model.train is None or any(getattr(phase, key, False) for phase in (model.train, model.pretrain)
+                                  for key in ("cuda_graphs", "channels_last")):  # the stacked step has neither
         return None
     phases = {name: None if s is None else {k: v for k, v in vars(s).items() if k != "name"}
               for name, s in (("pretrain", model.pretrain), ("train", model.train))}

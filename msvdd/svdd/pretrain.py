@@ -29,21 +29,22 @@ def pretrain_autoencoder(ae: nn.Module, x: torch.Tensor, settings: TrainSettings
     captured = settings.captures(device)
     opt, sched = settings.optimizer_for(ae.parameters(), captured)
 
-    def reconstruction_loss(idx):
-        xb = x[idx]
-        return (((ae(xb) - xb) ** 2).flatten(1).sum(1).mean(),)
+    with settings.layout(ae, x) as x:
+        def reconstruction_loss(idx):
+            xb = x[idx]
+            return (((ae(xb) - xb) ** 2).flatten(1).sum(1).mean(),)
 
-    step = Stepper(reconstruction_loss, ae, opt, settings.batch_size, device, captured)
-    losses = []
-    bar = progress(settings.epochs, "pretrain", show_progress)
-    for epoch in range(settings.epochs):
-        total = torch.zeros((), device=device)
-        for idx in minibatches(len(x), settings.batch_size, generator, device):
-            total += step(idx)[0].detach() * len(idx)
-        sched.step()
-        losses.append((total / len(x)).item())
-        check_finite(torch.tensor(losses[-1]), "pretrain", epoch)
-        log.info("pretrain epoch %d/%d  reconstruction loss %.5f", epoch + 1, settings.epochs, losses[-1])
-        bar.update()
-    bar.close()
+        step = Stepper(reconstruction_loss, ae, opt, settings.batch_size, device, captured)
+        losses = []
+        bar = progress(settings.epochs, "pretrain", show_progress)
+        for epoch in range(settings.epochs):
+            total = torch.zeros((), device=device)
+            for idx in minibatches(len(x), settings.batch_size, generator, device):
+                total += step(idx)[0].detach() * len(idx)
+            sched.step()
+            losses.append((total / len(x)).item())
+            check_finite(torch.tensor(losses[-1]), "pretrain", epoch)
+            log.info("pretrain epoch %d/%d  reconstruction loss %.5f", epoch + 1, settings.epochs, losses[-1])
+            bar.update()
+        bar.close()
     return losses
