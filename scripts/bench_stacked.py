@@ -9,6 +9,10 @@ before and after each sweep, and the largest AUROC difference of a job between t
     python scripts/bench_stacked.py digits --threads 2 --keep DIR
     MSVDD_DATA=... python scripts/bench_stacked.py mnist --epochs 2    # both phases cut to 2 epochs (a loaded CPU)
     MSVDD_DATA=... python scripts/bench_stacked.py mnist_group --epochs 1   # 6 jobs of one class group
+    MSVDD_DATA=... python scripts/bench_stacked.py mnist --side-by-side     # both sweeps at once, a core each
+
+``--side-by-side`` runs the two one-thread sweeps at the same time on a machine with two free cores: half
+the wall time, and both see the same neighbour (the other sweep), so their ratio stays fair.
 """
 
 from __future__ import annotations
@@ -37,17 +41,27 @@ def load() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip().split("load average:")[-1].strip()
 
 
-def sweep(name: str, root: Path, threads: int, stacked: bool, epochs: int | None) -> float:
+def sweep(name: str, root: Path, threads: int, stacked: bool, epochs: int | None) -> subprocess.Popen:
+    """Start one sweep; ``finish`` waits for it."""
     cmd = [sys.executable, "-m", "msvdd", "-m", *SWEEPS[name], f"threads={threads}", f"paths.root_dir={root}"]
     cmd += [f"pretrain.epochs={epochs}", f"train.epochs={epochs}", "pretrain.milestones=[]", "train.milestones=[]"] \
         if epochs else []
     cmd += ["hydra/launcher=stacked"] if stacked else []
     env = {**os.environ, "MSVDD_NUMBA_CACHE": str(ROOT / "outputs" / "cache" / "numba")}  # compiled once, shared
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - t
+    root.mkdir(parents=True, exist_ok=True)
+    log = open(root / "sweep.log", "w+")  # a file, not a pipe: a pipe nobody reads yet would stall the sweep
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+    proc.started, proc.load_before, proc.log = time.perf_counter(), load(), log
+    return proc
+
+
+def finish(proc: subprocess.Popen) -> float:
+    """Wait for a sweep; its wall time in seconds."""
+    proc.wait()
+    seconds, proc.load_after = time.perf_counter() - proc.started, load()
     if proc.returncode != 0:
-        sys.exit(f"sweep failed ({' '.join(cmd)}):\n{proc.stderr[-3000:]}")
+        proc.log.seek(0)
+        sys.exit(f"sweep failed ({' '.join(proc.args)}):\n{proc.log.read()[-3000:]}")
     return seconds
 
 
@@ -65,16 +79,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, help="epochs of both phases (default: the experiment's)")
     parser.add_argument("--keep", help="write the sweeps here (default: a temporary folder, removed)")
+    parser.add_argument("--side-by-side", action="store_true", help="run both sweeps at once (two free cores)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(args.keep or tmp)
-        times, roots = {}, {}
-        for launcher, stacked in (("basic", False), ("stacked", True)):
-            roots[launcher] = base / launcher
-            before = load()
-            times[launcher] = sweep(args.sweep, roots[launcher], args.threads, stacked, args.epochs)
-            print(f"{args.sweep} {launcher:8s} {times[launcher]:8.1f} s  (load before: {before}; after: {load()})",
-                  flush=True)
+        times = {}
+        launchers = {"basic": False, "stacked": True}
+        roots = {launcher: base / launcher for launcher in launchers}
+        running = {}
+        for launcher, stacked in launchers.items():
+            running[launcher] = sweep(args.sweep, roots[launcher], args.threads, stacked, args.epochs)
+            if not args.side_by_side:
+                times[launcher] = finish(running[launcher])
+        for launcher, proc in running.items():
+            times[launcher] = times.get(launcher) or finish(proc)
+            print(f"{args.sweep} {launcher:8s} {times[launcher]:8.1f} s  (load before: {proc.load_before}; after: "
+                  f"{proc.load_after})", flush=True)
         a, b = aurocs(roots["basic"]), aurocs(roots["stacked"])
         if set(a) != set(b):
             sys.exit(f"the sweeps ran different jobs: {sorted(set(a) ^ set(b))}")

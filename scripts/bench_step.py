@@ -1,12 +1,12 @@
-"""Benchmark: does bfloat16 autocast make a CPU training step of Ruff's MNIST LeNet faster? (issue 22, item 4)
+"""Benchmark: what makes a CPU training step of Ruff's MNIST LeNet faster? (issue 22: layout and bfloat16)
 
 Times optimisation steps (batch 200, Adam) of the autoencoder (pretraining) and of the encoder alone
-(Deep SVDD) in float32 and under ``torch.autocast("cpu", dtype=torch.bfloat16)``, on one fixed batch of
-random MNIST-sized images, with ``--threads`` torch threads. Prints the median seconds per step of each
-and their ratio, and whether this CPU reports native bfloat16 instructions (avx512_bf16, AMX). The
-minimum over repeats would be the floor; the median says what a run sees.
+(Deep SVDD) on one fixed batch of random MNIST-sized images, with ``--threads`` torch threads, four ways:
+float32 in the default NCHW layout, float32 channels-last (NHWC: ``pretrain/train.channels_last``), and
+each under ``torch.autocast("cpu", dtype=torch.bfloat16)``. Prints the median milliseconds per step and
+the ratio to the default, and whether this CPU reports native bfloat16 instructions (avx512_bf16, AMX).
 
-    python scripts/bench_bf16.py [--steps 30] [--threads 1]
+    python scripts/bench_step.py [--steps 30] [--threads 1]
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ def cpu_flags() -> str:
     return ", ".join(f"{f}: {'yes' if f in flags.split() else 'no'}" for f in ("avx512_bf16", "amx_bf16"))
 
 
-def seconds_per_step(module, loss_of, x, steps: int, bf16: bool) -> float:
+def seconds_per_step(module, loss_of, x, steps: int, bf16: bool, nhwc: bool) -> float:
+    if nhwc:
+        module, x = module.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.Adam(module.parameters(), lr=1e-4)
     cast = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else nullcontext()
     times = []
@@ -55,15 +57,17 @@ def main() -> None:
     x = torch.rand(args.batch, 1, 28, 28)
     print(f"torch {torch.__version__}, {args.threads} thread(s), batch {args.batch}; {cpu_flags()}")
     center = torch.randn(32)
-    phases = {"pretraining (autoencoder)": (lambda net: net, lambda out: ((out - x) ** 2).mean()),
+    phases = {"pretraining (autoencoder)": (lambda net: net, lambda out: ((out - x.float()) ** 2).mean()),
               "deep svdd (encoder)": (lambda net: net.encoder, lambda out: ((out - center) ** 2).sum(1).mean())}
+    variants = {"float32 NCHW": (False, False), "float32 NHWC": (False, True), "bfloat16 NCHW": (True, False),
+                "bfloat16 NHWC": (True, True)}
     for phase, (part, loss_of) in phases.items():
         row = {}
-        for bf16 in (False, True):
+        for name, (bf16, nhwc) in variants.items():
             torch.manual_seed(0)
-            row[bf16] = seconds_per_step(part(MNISTLeNetAutoEncoder()), loss_of, x, args.steps, bf16)
-        print(f"{phase:27s} float32 {1e3 * row[False]:7.2f} ms/step   bfloat16 autocast {1e3 * row[True]:7.2f} "
-              f"ms/step   bfloat16 / float32 {row[True] / row[False]:.2f}")
+            row[name] = seconds_per_step(part(MNISTLeNetAutoEncoder()), loss_of, x, args.steps, bf16, nhwc)
+        base = row["float32 NCHW"]
+        print(f"{phase}: " + "   ".join(f"{name} {1e3 * s:.1f} ms ({s / base:.2f})" for name, s in row.items()))
 
 
 if __name__ == "__main__":
