@@ -1,11 +1,12 @@
 """M networks of one architecture as one: stacked parameters, each layer applied to all M models at once.
 
-Each layer but the convolutions runs as one ``vmap`` of its functional form (torch.func) over the
-stacked parameters: one batched kernel instead of M small ones, with results bit for bit those of each
-model alone (BatchNorm's statistics are per channel, hence per model; its running statistics are
-stacked buffers updated in place as each network's own forward would). The convolutions run model by
-model: vmap batches them as one grouped convolution, which adds in another order (outputs ~5e-7 off),
-and training amplifies that to ~1e-3 of AUROC. Looping keeps every model's numbers exactly its own.
+The layers that batch exactly (linear layers, LeakyReLU, pooling, upsampling, reshapes) run as one ``vmap``
+of their functional form (torch.func) over the stacked parameters: one batched kernel instead of M small
+ones, with results bit for bit those of each model alone. The others run model by model, each on its own
+slice: the convolutions (vmap batches them as one grouped convolution, which adds in another order:
+outputs ~5e-7 off, ~1e-3 of AUROC after training), and ``PER_MODEL``, the exp-based activations and
+BatchNorm (the reasons at ``PER_MODEL``; BatchNorm's running statistics are stacked buffers, updated in
+place through each model's view as its own forward would). Looping keeps every model's numbers its own.
 
 Adam, its weight decay and the learning-rate schedule are elementwise: one optimiser over the stacked
 parameters takes, for each model, the step its own optimiser would. The gradients do not mix: the loss
@@ -21,6 +22,14 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 LOOPED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+# Layers run model by model, each on its own tensor, because a batched kernel rounds them differently:
+# exp-based activations run vectorised but for a scalar remainder at the end of the tensor, which over M
+# models falls on the last model's last elements, not on each model's (a batch of 191 MNIST images: 2
+# sigmoid outputs of 150k off by an ulp, grown by training into 1.4e-4 of AUROC); BatchNorm's backward
+# under vmap sums in another order (every gradient of Ruff's CIFAR-10 LeNet off). Looping them costs
+# nothing measurable on the CPU (a digits or MNIST stacked step: within 4 %).
+PER_MODEL = (nn.Sigmoid, nn.Tanh, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Softplus, nn.Mish, nn.LogSigmoid,
+             nn.modules.batchnorm._BatchNorm)
 
 
 class Stacked:
@@ -48,6 +57,10 @@ class Stacked:
                 # unbind, not x[m]: indexing's backward writes each slice into a zeroed full-size tensor (M^2 work)
                 xs, ws = x.unbind(0), {k: v.unbind(0) for k, v in p.items()}
                 x = torch.stack([_conv(layer, xs[m], {k: w[m] for k, w in ws.items()}) for m in range(len(xs))])
+            elif isinstance(layer, PER_MODEL):  # running statistics update in place through the buffers' views
+                xs = x.unbind(0)
+                ps, bs = _slices(p, len(xs)), _slices(b, len(xs))
+                x = torch.stack([functional_call(layer, (ps[m], bs[m]), (xs[m],)) for m in range(len(xs))])
             else:
                 x = vmap(lambda p, b, x, layer=layer: functional_call(layer, (p, b), (x,)))(p, b, x)
         return x
@@ -86,6 +99,12 @@ def _ae_forward():
 
 def _own(tensors: dict, prefix: str) -> dict:
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix) and "." not in k[len(prefix):]}
+
+
+def _slices(tensors: dict, models: int) -> list[dict]:
+    """{name: (M, ...)} -> model m's {name: (...)} for each m (unbind: see ``forward``)."""
+    unbound = {k: v.unbind(0) for k, v in tensors.items()}
+    return [{k: v[m] for k, v in unbound.items()} for m in range(models)]
 
 
 def _conv(layer, x: torch.Tensor, p: dict) -> torch.Tensor:
