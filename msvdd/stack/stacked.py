@@ -55,8 +55,9 @@ class Stacked:
             p, b = _own(self.params, prefix), _own(self.buffers, prefix)
             if isinstance(layer, LOOPED):
                 # unbind, not x[m]: indexing's backward writes each slice into a zeroed full-size tensor (M^2 work)
-                xs, ws = x.unbind(0), {k: v.unbind(0) for k, v in p.items()}
-                x = torch.stack([_conv(layer, xs[m], {k: w[m] for k, w in ws.items()}) for m in range(len(xs))])
+                xs = x.unbind(0)
+                ps = _slices(p, len(xs))
+                x = torch.stack([_conv(layer, xs[m], ps[m]) for m in range(len(xs))])
             elif isinstance(layer, PER_MODEL):  # running statistics update in place through the buffers' views
                 xs = x.unbind(0)
                 ps, bs = _slices(p, len(xs)), _slices(b, len(xs))
