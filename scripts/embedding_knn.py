@@ -9,6 +9,7 @@ and, for reference, by the run's own ``min_margin`` score. A large first gap mea
 already lost the neighbourhoods; a large last one, that the spheres' single distance does.
 
 Usage: [MSVDD_DATA=...] python scripts/embedding_knn.py --experiment dev_clustering_digits --sizes 2,3 --seeds 0,1
+       python scripts/embedding_knn.py --method svdd_many network.channels=[32,16] network.rep_dim=64
 Trains in memory; writes nothing (the pretraining cache aside, under MSVDD_OUTPUTS).
 """
 
@@ -34,11 +35,12 @@ from msvdd.svdd.score_rules import knn_distance
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
-def one(experiment: str, method: str, size: int, index: int, seed: int) -> dict:
+def one(experiment: str, method: str, size: int, index: int, seed: int, overrides: list[str]) -> dict:
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={experiment}", f"method={method}", "group.split=dev",
-                                           f"group.size={size}", f"group.index={index}", f"seed={seed}", "threads=1"])
+                                           f"group.size={size}", f"group.index={index}", f"seed={seed}", "threads=1",
+                                           *overrides])
     job = compose_job(cfg)
     data, model = job.dataset.load(), job.model
     y = data.y_test.numpy()
@@ -64,11 +66,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="2,3,4")
     parser.add_argument("--indices", default="0")
     parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides for every run (e.g. network.rep_dim=64)")
     args = parser.parse_args()
     ints = lambda text: [int(v) for v in text.split(",")]  # noqa: E731
     rows = []
     for size, index, seed in itertools.product(ints(args.sizes), ints(args.indices), ints(args.seeds)):
-        rows.append(one(args.experiment, args.method, size, index, seed))
+        rows.append(one(args.experiment, args.method, size, index, seed, args.overrides))
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows).round(2)
     print(markdown(table))
