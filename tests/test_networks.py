@@ -156,3 +156,12 @@ def test_reference_rep_dim_must_fill_4x4_maps(make_cfg, network, rep_dim):
     cause = err.value.__cause__  # run() unwraps Hydra's wrapper and prints this one line
     assert isinstance(cause, ConfigError)
     assert str(cause).startswith(f"network.rep_dim={rep_dim} ") and "multiple of 16" in str(cause)
+
+
+def test_the_wide_digits_network_is_the_digits_lenet_with_more_channels(make_cfg):
+    """network=digits_lenet_wide only widens: same layer kinds and kernels, 64 / 32 channels, a 128-d code."""
+    narrow = instantiate(make_cfg("dataset=digits", "network=digits_lenet").network)
+    wide = instantiate(make_cfg("dataset=digits", "network=digits_lenet_wide").network)
+    assert wide.hparams == {**narrow.hparams, "channels": [64, 32], "rep_dim": 128}
+    assert wide.encoder(torch.rand(5, 1, 8, 8)).shape == (5, 128)
+    assert all(m.bias is None for m in wide.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
