@@ -14,6 +14,7 @@ METHODS = {  # name: column label, in table order
     "svdd_kmeans": "Multi-radius (k-means)",
     "svdd_oracle": "Multi-radius (oracle labels)",
     "svdd_many": "Many spheres (FINCH, kNN score)",
+    "svdd_many_short": "Many spheres, 5 epochs, 1-NN score",
     "svdd_kmeans_many": "Many spheres (k-means, 30)",
     "knn": "kNN distance",
     "lof": "LOF",
@@ -24,8 +25,8 @@ METHODS = {  # name: column label, in table order
 # results.json files written before the method group named Deep SVDD runs by their clustering alone
 LEGACY = {"none": "svdd_one", "finch": "svdd_finch", "kmeans": "svdd_kmeans", "oracle": "svdd_oracle"}
 # methods whose cluster count and ARI are worth showing per group
-CLUSTERED = ("svdd_finch", "svdd_kmeans", "svdd_many", "svdd_kmeans_many")
-SHORT = {"svdd_finch": "FINCH", "svdd_kmeans": "k-means", "svdd_many": "many",  # in per-group column names
+CLUSTERED = ("svdd_finch", "svdd_kmeans", "svdd_many", "svdd_many_short", "svdd_kmeans_many")
+SHORT = {"svdd_finch": "FINCH", "svdd_kmeans": "k-means", "svdd_many": "many", "svdd_many_short": "many short",
          "svdd_kmeans_many": "k-means 30"}
 
 

@@ -100,3 +100,17 @@ def test_svdd_many_trains_more_spheres_than_classes_and_scores_by_neighbours(mak
     # FINCH's finest partition with clusters of >= 1 % of the ~540 training digits [0, 1, 3]: many more than 3
     assert record["n_clusters"] > 6 and min(record["cluster_sizes"]) >= 0.01 * record["n_train"]
     assert record["score_rule"] == "knn" and record["clustering"]["req_clusters"] is None and auroc > 0.85
+
+
+def test_svdd_many_short_trains_its_own_five_epochs_and_records_them(make_cfg, tmp_path, caplog):
+    """The method's Deep SVDD phase is its own (5 epochs, no lr drop) whatever train.epochs says; lr, batch and
+    weight decay follow the experiment; results.json records the phase the model ran, not the top-level one."""
+    cfg = make_cfg("method=svdd_many_short", "pretrain.epochs=2", "train.epochs=2", "train.lr=0.002", "threads=1")
+    with caplog.at_level("INFO"):
+        run(cfg, tmp_path / "short")
+    record = json.loads((tmp_path / "short" / "results.json").read_text())
+    train = record["settings"]["model"]["train"]
+    assert (train["epochs"], train["milestones"], train["lr"]) == (5, [], 0.002) and "train" not in record["settings"]
+    assert record["score_rule"] == "knn" and record["settings"]["model"]["score_neighbors"] == 1
+    epochs = [r.getMessage().split()[2] for r in caplog.records if r.getMessage().startswith("train epoch")]
+    assert epochs == ["1/5", "2/5", "3/5", "4/5", "5/5"]
