@@ -102,6 +102,16 @@ def test_svdd_many_trains_more_spheres_than_classes_and_scores_by_neighbours(mak
     assert record["score_rule"] == "knn" and record["clustering"]["req_clusters"] is None and auroc > 0.85
 
 
+def test_a_models_own_training_phase_records_no_device_fields(make_cfg):
+    """Where and how fast svdd_many_short's own phase trains is not a setting: CPU and GPU runs share one table."""
+    plain = run_settings(make_cfg("method=svdd_many_short"), "digits")
+    moved = run_settings(make_cfg("method=svdd_many_short", "train.device=cuda", "train.channels_last=true",
+                                  "train.cuda_graphs=true"), "digits")
+    assert plain == moved and plain["model"]["train"]["epochs"] == 5
+    assert not {"device", "cuda_graphs", "channels_last"} & set(plain["model"]["train"])
+    assert run_settings(make_cfg("method=svdd_many_short", "train.lr=0.002"), "digits") != plain  # what is learned
+
+
 def test_svdd_many_short_trains_its_own_five_epochs_and_records_them(make_cfg, tmp_path, caplog):
     """The method's Deep SVDD phase is its own (5 epochs, no lr drop) whatever train.epochs says; lr, batch and
     weight decay follow the experiment; results.json records the phase the model ran, not the top-level one."""

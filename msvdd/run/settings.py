@@ -4,8 +4,10 @@ Nothing here is a hand-kept list of groups. The model's config says what it uses
 interpolates a whole top-level group (``network: ${network}``) makes that group part of the run's
 settings; its other fields are the model's own options (a kNN's k, FINCH's metric and space). A value
 that is the run's seed or a path (``${seed}``, ``${paths.cache_dir}``) varies by design and is left out,
-as are the fields that only say where and how fast training runs (``DEVICE_ONLY``). So a kNN run records
-no FINCH settings, and a table can check that the groups two methods share agree.
+as are the fields that only say where and how fast training runs (``DEVICE_ONLY``), in a top-level group or
+in a training phase of the model's own (``method=svdd_many_short``'s ``model.train``). So a kNN run records
+no FINCH settings, a CPU and a GPU run of one method record the same settings, and a table can check that
+the groups two methods share agree.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import re
 
 from omegaconf import DictConfig, OmegaConf
 
-from msvdd.svdd.training import DEVICE_ONLY
+from msvdd.svdd.training import DEVICE_ONLY, TrainSettings
 
 SWEPT = ("normal_classes", "root", "cache_dir")  # dataset fields that vary within a table or do not change results
 RUN_GROUPS = ("dataset", "group", "accel", "paths")  # the groups the run itself reads (msvdd.run.compose)
 VARIES = re.compile(r"\$\{(seed|paths\.|oc\.env:)")  # interpolations of the run's seed or of a path
 WHOLE_GROUP = re.compile(r"\$\{(\w+)\}")
+TRAIN_TARGET = f"{TrainSettings.__module__}.{TrainSettings.__qualname__}"  # a training phase's _target_
 
 
 def model_groups(cfg: DictConfig) -> list[str]:
@@ -44,7 +47,10 @@ def run_settings(cfg: DictConfig, dataset_name: str) -> dict:
 def own_options(raw: dict, resolved: dict) -> dict:
     """A node's fields (resolved), without the whole groups it interpolates, seeds and paths."""
     out = {}
+    device_only = DEVICE_ONLY if raw.get("_target_") == TRAIN_TARGET else ()
     for key, value in raw.items():
+        if key in device_only:
+            continue
         if isinstance(value, dict):
             out[key] = own_options(value, resolved[key])
         elif not (isinstance(value, str) and (WHOLE_GROUP.fullmatch(value) or VARIES.search(value))):
