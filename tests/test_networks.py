@@ -165,3 +165,13 @@ def test_the_wide_digits_network_is_the_digits_lenet_with_more_channels(make_cfg
     assert wide.hparams == {**narrow.hparams, "channels": [64, 32], "rep_dim": 128}
     assert wide.encoder(torch.rand(5, 1, 8, 8)).shape == (5, 128)
     assert all(m.bias is None for m in wide.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
+
+
+def test_the_wide_mnist_network_is_the_mirrored_lenet_with_more_channels(make_cfg):
+    """network=mnist_lenet_wide: Ruff's 5x5 blocks at 16 / 8 channels, a 64-d code, his LeakyReLU slope 0.01."""
+    mirrored = instantiate(make_cfg("dataset=mnist", "network=mnist_lenet_mirrored").network)
+    wide = instantiate(make_cfg("dataset=mnist", "network=mnist_lenet_wide").network)
+    assert wide.hparams == {**mirrored.hparams, "channels": [16, 8], "rep_dim": 64, "negative_slope": 0.01}
+    x = torch.rand(3, 1, 28, 28)
+    assert wide.encoder(x).shape == (3, 64) and wide(x).shape == x.shape
+    assert all(m.bias is None for m in wide.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
