@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
-SWEEP = ["experiment=table_digits", "group.size=2", "group.index=0", "seed=0,1", "pretrain.epochs=3", "train.epochs=3",
+SWEEP = ["experiment=table_digits", "network=digits_lenet", "group.size=2",
+         "group.index=0", "seed=0,1", "pretrain.epochs=3", "train.epochs=3",
          "threads=1"]
 METHODS = "method=svdd_one,svdd_finch,svdd_oracle,knn"
 

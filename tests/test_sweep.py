@@ -13,7 +13,8 @@ from conftest import ROOT
 
 from msvdd.table import main as table_main
 
-TINY = ["experiment=table_digits", "group.size=2", "group.index=0", "seed=0", "pretrain.epochs=3", "train.epochs=3"]
+TINY = ["experiment=table_digits", "network=digits_lenet", "group.size=2",
+        "group.index=0", "seed=0", "pretrain.epochs=3", "train.epochs=3"]
 pytestmark = pytest.mark.slow
 
 

@@ -17,7 +17,8 @@ from hydra.core.global_hydra import GlobalHydra
 from msvdd.errors import ConfigError
 from msvdd.run.compose import compose
 
-SWEEP = ["-m", "experiment=table_digits", "group.size=2", "group.index=0", "seed=0", "method=svdd_one,knn,lof",
+SWEEP = ["-m", "experiment=table_digits", "network=digits_lenet", "group.size=2",
+         "group.index=0", "seed=0", "method=svdd_one,knn,lof",
          "pretrain.epochs=2", "train.epochs=2"]
 
 
