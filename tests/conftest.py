@@ -75,13 +75,3 @@ def run_msvdd(tmp_path, *args, env=None, timeout=300) -> subprocess.CompletedPro
     return subprocess.run([sys.executable, "-m", "msvdd", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
 
-
-def pytest_collection_modifyitems(items):
-    """Files with end-to-end (``slow``) tests first, each file's tests kept together and in order.
-
-    ``make test`` hands whole files to the workers (``--dist loadfile``) in collection order, which is
-    alphabetical: the heavy sweep, stacked-launcher and tracking files came last, and one worker ran them
-    alone for minutes while the other had nothing left to do.
-    """
-    heavy = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in heavy)  # stable: files stay contiguous
