@@ -74,4 +74,3 @@ def run_msvdd(tmp_path, *args, env=None, timeout=300) -> subprocess.CompletedPro
     env = {**os.environ, "MSVDD_OUTPUTS": str(tmp_path), **(env or {})}
     return subprocess.run([sys.executable, "-m", "msvdd", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
-
