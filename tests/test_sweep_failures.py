@@ -113,7 +113,7 @@ def test_killing_the_sweep_stops_its_joblib_workers(tmp_path):
     env = {**os.environ, "MSVDD_OUTPUTS": str(tmp_path)}
     cmd = [sys.executable, "-m", "msvdd", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1",
            "pretrain.epochs=3000", "train.epochs=2", "plots=false", "threads=1", "paths.cache_dir=null"]
-    sweep = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sweep = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while len(list(tmp_path.rglob("app.log"))) < 2 and time.time() < deadline:  # both jobs started
         time.sleep(0.5)
@@ -121,7 +121,7 @@ def test_killing_the_sweep_stops_its_joblib_workers(tmp_path):
     assert len(workers) >= 2 and sweep.poll() is None
     sweep.send_signal(signal.SIGKILL)
     sweep.wait()
-    deadline = time.time() + 30
+    deadline = time.time() + 60  # each worker notices within its 2 s poll; a loaded machine may take longer
     while any(_running(pid) for pid in workers) and time.time() < deadline:
         time.sleep(0.5)
     left = [pid for pid in workers if _running(pid)]
@@ -129,3 +129,22 @@ def test_killing_the_sweep_stops_its_joblib_workers(tmp_path):
         os.kill(pid, signal.SIGKILL)
     assert not left, "joblib workers still train after the sweep was killed"
     assert not list(tmp_path.rglob("results.json"))
+
+
+@pytest.mark.parametrize("launcher, stops", [
+    ("hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", True),
+    ("hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher", True),
+    ("hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher", False),  # meant to outlive it
+])
+def test_a_local_worker_whose_sweep_died_before_its_job_started_stops_at_once(monkeypatch, launcher, stops):
+    # the kill can land between Hydra's app.log and on_job_start: the worker is reparented before it watches
+    from omegaconf import OmegaConf
+
+    from msvdd.run import job_guards
+
+    stopped = []
+    monkeypatch.setattr(job_guards, "stop", stopped.append)
+    gone = os.getppid() + 1_000_000  # neither this process nor its parent
+    monkeypatch.setenv(job_guards.SWEEP_PID, str(gone))
+    job_guards.StopWithSweep().on_job_start(OmegaConf.create({"hydra": {"launcher": {"_target_": launcher}}}))
+    assert stopped == ([gone] if stops else [])

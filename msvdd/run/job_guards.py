@@ -68,14 +68,29 @@ class StopWithSweep(Callback):
         # only a worker the sweep started itself (joblib, submitit_local); a cluster job (SLURM) is
         # meant to outlive the process that submitted it, and runs elsewhere anyway
         sweep_pid = int(os.environ.get(SWEEP_PID) or 0)
-        if sweep_pid and sweep_pid != os.getpid() and os.getppid() == sweep_pid:
+        if not sweep_pid or sweep_pid == os.getpid():
+            return
+        if os.getppid() == sweep_pid:
             threading.Thread(target=_watch, args=(sweep_pid, self.poll_s), name="msvdd-stop-with-sweep",
                              daemon=True).start()
+        elif local_launcher(config):  # killed before this call (Hydra writes app.log first): reparented already
+            stop(sweep_pid)
+
+
+def local_launcher(config: DictConfig) -> bool:
+    """Whether the sweep's workers are its own child processes (joblib, submitit's local executor)."""
+    target = str(OmegaConf.select(config, "hydra.launcher._target_") or "")
+    return target.endswith(("JoblibLauncher", "LocalLauncher"))
 
 
 def _watch(sweep_pid: int, poll_s: float) -> None:
     while os.getppid() == sweep_pid:  # once the sweep is gone, the worker is reparented
         time.sleep(poll_s)
+    stop(sweep_pid)
+
+
+def stop(sweep_pid: int) -> None:
+    """End this worker process at once: its sweep is gone, so nobody would collect what it computes."""
     log.error("the sweep's main process (pid %d) is gone: stopping this job (no results written)", sweep_pid)
     logging.shutdown()
     os._exit(3)
