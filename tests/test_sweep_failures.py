@@ -107,27 +107,35 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _descendants(pid: int) -> list[int]:
+    return [d for c in _children(pid) for d in (c, *_descendants(c))]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_killing_the_sweep_stops_its_joblib_workers(tmp_path):
+@pytest.mark.parametrize("launcher, job_process", [
+    (["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], "loky"),  # workers: the sweep's children
+    (["hydra/launcher=submitit_local"], "submitit.core._submit"),     # jobs: under submitit's controller
+])
+def test_killing_the_sweep_stops_its_local_jobs(tmp_path, launcher, job_process):
     env = {**os.environ, "MSVDD_OUTPUTS": str(tmp_path)}
-    cmd = [sys.executable, "-m", "msvdd", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1",
+    cmd = [sys.executable, "-m", "msvdd", "-m", *launcher, "seed=0,1",
            "pretrain.epochs=3000", "train.epochs=2", "plots=false", "threads=1", "paths.cache_dir=null"]
     sweep = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while len(list(tmp_path.rglob("app.log"))) < 2 and time.time() < deadline:  # both jobs started
         time.sleep(0.5)
-    workers = [pid for pid in _children(sweep.pid) if "loky" in Path(f"/proc/{pid}/cmdline").read_text()]
-    assert len(workers) >= 2 and sweep.poll() is None
+    jobs = [pid for pid in _descendants(sweep.pid) if job_process in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert len(jobs) >= 2 and sweep.poll() is None
     sweep.send_signal(signal.SIGKILL)
     sweep.wait()
-    deadline = time.time() + 60  # each worker notices within its 2 s poll; a loaded machine may take longer
-    while any(_running(pid) for pid in workers) and time.time() < deadline:
+    deadline = time.time() + 60  # each job notices within its 2 s poll; a loaded machine may take longer
+    while any(_running(pid) for pid in jobs) and time.time() < deadline:
         time.sleep(0.5)
-    left = [pid for pid in workers if _running(pid)]
+    left = [pid for pid in jobs if _running(pid)]
     for pid in left:  # leave nothing behind when the test fails
         os.kill(pid, signal.SIGKILL)
-    assert not left, "joblib workers still train after the sweep was killed"
+    assert not left, f"{job_process} processes still train after the sweep was killed"
     assert not list(tmp_path.rglob("results.json"))
 
 

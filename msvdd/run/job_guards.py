@@ -3,9 +3,9 @@
 * :class:`OutputCheck`: before Hydra creates the run or sweep folder (and writes ``.hydra/`` and
   ``app.log`` in it), every output must lie outside the input data (msvdd.run.places) and the folder
   must be writable, else Hydra's own ``mkdir`` ends in a traceback; here it is msvdd's one line and exit 2.
-* :class:`StopWithSweep`: a sweep job in a worker process the sweep started (joblib,
-  submitit_local) stops when the sweep's main process is gone (killed), instead of training on
-  for hours unseen. Cluster jobs (submitit_slurm) are left alone.
+* :class:`StopWithSweep`: a sweep job in a process the sweep started on this machine (joblib's
+  worker, submitit_local's job under its controller) stops when the sweep's main process is gone
+  (killed), instead of training on for hours unseen. Cluster jobs (submitit_slurm) are left alone.
 """
 
 from __future__ import annotations
@@ -70,21 +70,46 @@ class StopWithSweep(Callback):
         sweep_pid = int(os.environ.get(SWEEP_PID) or 0)
         if not sweep_pid or sweep_pid == os.getpid():
             return
-        if os.getppid() == sweep_pid:
-            threading.Thread(target=_watch, args=(sweep_pid, self.poll_s), name="msvdd-stop-with-sweep",
+        link = sweep_link(sweep_pid)
+        if link is not None:
+            threading.Thread(target=_watch, args=(sweep_pid, link, self.poll_s), name="msvdd-stop-with-sweep",
                              daemon=True).start()
         elif local_launcher(config):  # killed before this call (Hydra writes app.log first): reparented already
             stop(sweep_pid)
 
 
+def sweep_link(sweep_pid: int):
+    """A check that stays true while the sweep lives, or None when this process does not descend from it.
+
+    A joblib worker is the sweep's child; a submitit_local job is its grandchild, under submitit's
+    controller process, which does not stop its job when the sweep dies. Either is reparented (to init)
+    the moment the process above it dies, so the parent link is the signal; no pid is polled that the
+    system could hand to another process.
+    """
+    if os.getppid() == sweep_pid:
+        return lambda: os.getppid() == sweep_pid
+    controller = os.getppid()
+    if parent_of(controller) == sweep_pid:
+        return lambda: parent_of(controller) == sweep_pid
+    return None
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent pid of another process (Linux /proc; None elsewhere or once it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def local_launcher(config: DictConfig) -> bool:
-    """Whether the sweep's workers are its own child processes (joblib, submitit's local executor)."""
+    """Whether the sweep's jobs run in processes it started on this machine (joblib, submitit_local)."""
     target = str(OmegaConf.select(config, "hydra.launcher._target_") or "")
     return target.endswith(("JoblibLauncher", "LocalLauncher"))
 
 
-def _watch(sweep_pid: int, poll_s: float) -> None:
-    while os.getppid() == sweep_pid:  # once the sweep is gone, the worker is reparented
+def _watch(sweep_pid: int, link, poll_s: float) -> None:
+    while link():
         time.sleep(poll_s)
     stop(sweep_pid)
 
