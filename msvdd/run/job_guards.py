@@ -74,7 +74,7 @@ class StopWithSweep(Callback):
         if link is not None:
             threading.Thread(target=_watch, args=(sweep_pid, link, self.poll_s), name="msvdd-stop-with-sweep",
                              daemon=True).start()
-        elif local_launcher(config):  # killed before this call (Hydra writes app.log first): reparented already
+        elif lost_its_sweep(config):  # killed before this call (Hydra writes app.log first): reparented already
             stop(sweep_pid)
 
 
@@ -102,10 +102,16 @@ def parent_of(pid: int) -> int | None:
         return None
 
 
-def local_launcher(config: DictConfig) -> bool:
-    """Whether the sweep's jobs run in processes it started on this machine (joblib, submitit_local)."""
+def lost_its_sweep(config: DictConfig) -> bool:
+    """Whether this job, which no longer descends from the sweep, ran in a process the sweep started here.
+
+    joblib: always (its worker was the sweep's child). submitit_local: when its controller can be seen
+    (Linux /proc) to have been reparented; elsewhere nothing can be told, so the job runs.
+    """
     target = str(OmegaConf.select(config, "hydra.launcher._target_") or "")
-    return target.endswith(("JoblibLauncher", "LocalLauncher"))
+    if target.endswith("JoblibLauncher"):
+        return True
+    return target.endswith("LocalLauncher") and parent_of(os.getppid()) is not None
 
 
 def _watch(sweep_pid: int, link, poll_s: float) -> None:
