@@ -141,7 +141,8 @@ def test_killing_the_sweep_stops_its_local_jobs(tmp_path, launcher, job_process)
 
 @pytest.mark.parametrize("launcher, stops", [
     ("hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", True),
-    ("hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher", True),
+    pytest.param("hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher", True,
+                 marks=pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")),
     ("hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher", False),  # meant to outlive it
 ])
 def test_a_local_worker_whose_sweep_died_before_its_job_started_stops_at_once(monkeypatch, launcher, stops):
