@@ -112,6 +112,26 @@ def test_a_models_own_training_phase_records_no_device_fields(make_cfg):
     assert run_settings(make_cfg("method=svdd_many_short", "train.lr=0.002"), "digits") != plain  # what is learned
 
 
+def test_a_models_own_training_phase_follows_every_other_field_of_train(make_cfg):
+    """A method's own phase (svdd_many_short's model.train) spells out its fields: OmegaConf copies ``${train}``'s
+    values at compose time when a dict is merged onto it, so a "train with these changes" node cannot be written.
+    So every field of TrainSettings that the method does not change must interpolate the experiment's; a field
+    added to TrainSettings and forgotten there would silently keep its dataclass default for that method."""
+    from omegaconf import OmegaConf
+
+    from msvdd.svdd.training import TrainSettings
+    own_phase = {}
+    for method in METHODS:
+        raw = OmegaConf.to_container(make_cfg(f"method={method}").model, resolve=False).get("train", "${train}")
+        if raw != "${train}":
+            own_phase[method] = raw
+    assert "svdd_many_short" in own_phase
+    for method, raw in own_phase.items():
+        changed = {k for k, v in raw.items() if k not in ("_target_", "name") and v != f"${{train.{k}}}"}
+        assert changed <= {"epochs", "milestones"}, f"{method} changes {sorted(changed)}"
+        assert set(raw) - {"_target_"} == set(TrainSettings.__dataclass_fields__), method
+
+
 def test_svdd_many_short_trains_its_own_five_epochs_and_records_them(make_cfg, tmp_path, caplog):
     """The method's Deep SVDD phase is its own (5 epochs, no lr drop) whatever train.epochs says; lr, batch and
     weight decay follow the experiment; results.json records the phase the model ran, not the top-level one."""
