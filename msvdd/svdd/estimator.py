@@ -33,8 +33,9 @@ class DeepSVDD(SavedModel):
     objective : OneClass or SoftBoundary (default OneClass()).
     clustering : NoClustering (default), FinchClustering, KMeansClustering or OracleClustering; its ``assign``
         (msvdd.clustering.assignment) keeps the pseudo-labels or re-assigns them while training.
-    score : "min_margin" (outside every sphere), "nearest" (the seed's rule) or "knn" (mean distance to the
-        ``score_neighbors`` nearest training embeddings; msvdd.svdd.score_rules).
+    score : "min_margin" (outside every sphere), "nearest" (the seed's rule), "relative" (distance over each
+        sphere's radius) or "knn" (mean distance to the ``score_neighbors`` nearest training embeddings;
+        msvdd.svdd.score_rules).
     pretrain : TrainSettings for the autoencoder, or None to start from random weights.
     train : TrainSettings for Deep SVDD.
     seed : seeds weight initialisation and batch order: same seed on CPU, same model.

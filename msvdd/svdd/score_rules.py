@@ -1,6 +1,7 @@
 """The score rules of a fitted DeepSVDD, all on the trained network's embedding phi(x).
 
-``min_margin`` and ``nearest`` look at the spheres (msvdd.svdd.spheres). ``knn`` looks at the training
+``min_margin``, ``nearest`` and ``relative`` look at the spheres (msvdd.svdd.spheres); ``relative``
+divides each sphere's distance by that sphere's radius ``radii_``, whatever the objective. ``knn`` looks at the training
 embeddings themselves: the mean distance to the k nearest of them. With one sphere per training point,
 min-margin scoring *is* nearest-neighbour scoring, so ``knn`` is the far end of "more spheres than
 classes": it keeps the learned space and drops the spheres' shape (issue 23). It needs the training
@@ -12,10 +13,10 @@ from __future__ import annotations
 import torch
 
 from msvdd.errors import ConfigError
+from msvdd.svdd.spheres import relative_distance, sq_distances
 from msvdd.svdd.spheres import score as sphere_score
-from msvdd.svdd.spheres import sq_distances
 
-SCORE_RULES = ("min_margin", "nearest", "knn")
+SCORE_RULES = ("min_margin", "nearest", "relative", "knn")
 NEEDS_TRAINING_EMBEDDINGS = ("knn",)
 BLOCK_ELEMS = 1 << 22  # float32 distances per block of queries x training points (16 MiB)
 CANDIDATE_SPARE = 16  # candidates ranked by the fast distances beyond k, then measured exactly
@@ -31,6 +32,8 @@ def rule_scores(model, z: torch.Tensor) -> torch.Tensor:
     """Anomaly score of embeddings ``z`` by ``model.score``, higher = more anomalous."""
     if model.score == "knn":
         return knn_distance(z, model.train_embeddings_.to(z.device), model.score_neighbors)
+    if model.score == "relative":
+        return relative_distance(sq_distances(z, model.centers_), model.radii_.to(z.device))
     return sphere_score(sq_distances(z, model.centers_), model.score_radii_.to(z.device), model.score)
 
 

@@ -1,4 +1,4 @@
-"""Centers, distances and the two score rules of multi-sphere Deep SVDD."""
+"""Centers, distances and the score rules of multi-sphere Deep SVDD that look at the spheres."""
 
 from __future__ import annotations
 
@@ -41,3 +41,14 @@ def score(dist_sq: torch.Tensor, radii: torch.Tensor, rule: str = "min_margin") 
     if rule == "nearest":
         return margin.gather(1, dist_sq.argmin(dim=1, keepdim=True)).squeeze(1)
     raise ConfigError("model.score", rule, ", ".join(SPHERE_RULES))
+
+
+def relative_distance(dist_sq: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
+    """min_k ||phi(x) - c_k|| / R_k: the distance in units of each sphere's own radius (issue 23).
+
+    Many spheres differ in spread; the plain distance to the nearest center favours the loose ones, so a
+    point just outside a tight sphere scores as normal as one deep inside a loose one. Dividing by R_k
+    (the nu-quantile of the sphere's own training distances) puts every sphere on one scale. A sphere
+    whose radius is 0 (all its points on its center) counts as radius 1e-12, not as a division by zero.
+    """
+    return (dist_sq.clamp_min(0).sqrt() / radii.to(dist_sq.dtype).clamp_min(1e-12)).min(dim=1).values
