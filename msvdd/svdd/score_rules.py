@@ -1,8 +1,8 @@
 """The score rules of a fitted DeepSVDD, all on the trained network's embedding phi(x).
 
 ``min_margin``, ``nearest`` and ``relative`` look at the spheres (msvdd.svdd.spheres); ``relative``
-divides each sphere's distance by that sphere's radius ``radii_``, whatever the objective. ``knn`` looks at the training
-embeddings themselves: the mean distance to the k nearest of them. With one sphere per training point,
+divides each sphere's distance by that sphere's radius ``radii_``, whatever the objective. ``knn`` looks
+at the training embeddings themselves: the mean distance to the k nearest of them. With one sphere per training point,
 min-margin scoring *is* nearest-neighbour scoring, so ``knn`` is the far end of "more spheres than
 classes": it keeps the learned space and drops the spheres' shape (issue 23). It needs the training
 embeddings at scoring time, so only a model fitted with this rule keeps them (``train_embeddings_``).
