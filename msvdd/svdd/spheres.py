@@ -48,7 +48,7 @@ def relative_distance(dist_sq: torch.Tensor, radii: torch.Tensor) -> torch.Tenso
 
     Many spheres differ in spread; the plain distance to the nearest center favours the loose ones, so a
     point just outside a tight sphere scores as normal as one deep inside a loose one. Dividing by R_k
-    (``radii_``: the nu-quantile of the sphere's own training distances under the one-class objective,
+    (``radii_``: the (1 - nu) quantile of the sphere's own training distances under the one-class objective,
     the trained radius under soft-boundary) puts every sphere on one scale. A sphere
     whose radius is 0 (all its points on its center) counts as radius 1e-12, not as a division by zero.
     """
